@@ -1,0 +1,3 @@
+module github.com/debiaser/debiaser
+
+go 1.26.8
