@@ -1,0 +1,123 @@
+// Command debiaser trains and compares image classifiers on imbalanced
+// data: the same library the notebooks use, from a shell.
+//
+//	debiaser help                 list the commands
+//	debiaser demo                 the README's main job on the embedded MNIST-LT
+//	debiaser train --config c.json
+//	debiaser rerun LOG.json       re-run the var_dict of a run log
+//	debiaser summary DIR...       one row per run log, sorted by a metric
+//	debiaser plot LOG.json...     charts of one run, or a comparison of many
+//	debiaser search --spec s.json --dir D [--index I --count N | --collect]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand: its one-line summary and its body.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"help":    {"list the commands, or show one command's flags", runHelp},
+		"demo":    {"train the baseline and four methods on the embedded MNIST-LT and compare them", runDemo},
+		"train":   {"train one run from a config file (var_dict JSON)", runTrain},
+		"rerun":   {"re-run the var_dict of an existing run log", runRerun},
+		"summary": {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
+		"plot":    {"write the charts of one run log, or compare several, to a folder", runPlot},
+		"search":  {"grid search with stratified K-fold cross-validation, shardable", runSearch},
+	}
+}
+
+// usageError is a mistake on the command line: main prints the usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "debiaser:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "run 'debiaser help' for the commands")
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// run dispatches to a command. Panics never reach the user as a Go trace:
+// they become an error naming the command.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	if len(args) == 0 {
+		return runHelp(ctx, nil, stdout, stderr)
+	}
+	name := args[0]
+	cmd, ok := commands[name]
+	if !ok {
+		return usageError{fmt.Sprintf("unknown command %q (commands: %s)", name, strings.Join(commandNames(), ", "))}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: internal error: %v", name, r)
+		}
+	}()
+	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 {
+		if _, ok := commands[args[0]]; !ok {
+			return usageError{fmt.Sprintf("unknown command %q", args[0])}
+		}
+		return run(ctx, []string{args[0], "-h"}, stdout, stderr)
+	}
+	fmt.Fprintln(stdout, "debiaser: train and compare image classifiers on imbalanced data\n\nUsage: debiaser COMMAND [flags]\n\nCommands:")
+	for _, n := range commandNames() {
+		fmt.Fprintf(stdout, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(stdout, "\nRun 'debiaser help COMMAND' for a command's flags.")
+	return nil
+}
+
+// newFlags makes a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("debiaser "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses flags; -h is not an error.
+func parse(fs *flag.FlagSet, args []string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, usageError{err.Error()}
+	}
+	return false, nil
+}

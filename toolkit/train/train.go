@@ -1,0 +1,534 @@
+package train
+
+import (
+	gocontext "context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	gomlxtrain "github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/gomlx/gomlx/pkg/support/exceptions"
+
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/data"
+	tkmetrics "github.com/debiaser/debiaser/toolkit/metrics"
+	"github.com/debiaser/debiaser/toolkit/runlog"
+)
+
+// Sampler picks the training indices of one epoch (see toolkit/sampling).
+type Sampler interface {
+	Indices(labels []int, numClasses, epoch int, seed int64) ([]int, error)
+}
+
+// Batcher turns indices into one batch: images float32 [n, H, W, 3] and
+// labels int32 [n]. With train set, indices are into Setup.Train and the
+// random training transforms apply; otherwise into Setup.Valid. position
+// is where the batch starts in the epoch's order: with the epoch it seeds
+// each sample's randomness.
+type Batcher interface {
+	Batch(indices []int, epoch, position int, train bool) (images, labels *tensors.Tensor, err error)
+}
+
+// EpochHook runs after each epoch's training steps, on the model's
+// context (for example MaxNorm's once-per-epoch projection).
+type EpochHook func(backend backends.Backend, ctx *context.Context) error
+
+// Setup is everything one run needs, already built.
+type Setup struct {
+	Config       config.Config
+	Train, Valid *data.Dataset
+	Backend      backends.Backend
+	// BackendInfo is a one-line description of what runs, for the log.
+	BackendInfo string
+	Model       gomlxtrain.ModelFn
+	Loss        losses.LossFn
+	Optimizer   optimizers.Interface
+	Sampler     Sampler // nil: every training sample once per epoch, shuffled
+	Batcher     Batcher
+	EpochHooks  []EpochHook
+	// Context holds the model's variables; nil makes a new one. Models that
+	// load pretrained weights pass the context they loaded into.
+	Context *context.Context
+
+	Note string
+	// LogPath is where the run log is written after every epoch; empty
+	// keeps it in memory only.
+	LogPath string
+	// CheckpointDir keeps the model's variables after every epoch so a run
+	// can be resumed; empty means no checkpoints.
+	CheckpointDir string
+	// Resume continues the run found at LogPath and CheckpointDir.
+	Resume bool
+	// RestoreBest puts the best epoch's variables back at the end when
+	// early stopping ran (patience > 0).
+	RestoreBest bool
+	// Progress receives progress lines; nil is silent (the study's verbose=false).
+	Progress io.Writer
+	// Now is the clock (tests set it for deterministic logs).
+	Now func() time.Time
+}
+
+// Result is a finished (or stopped) run.
+type Result struct {
+	Log     *runlog.Log
+	Context *context.Context
+}
+
+// ErrNonFinite is returned when a training loss becomes NaN or infinite.
+var ErrNonFinite = errors.New("loss is not finite")
+
+// Run trains and evaluates for cfg.Epochs epochs (fewer with early
+// stopping), writing the log after every epoch. Cancelling goctx stops the
+// run after the current batch with status "interrupted"; the log keeps
+// every finished epoch. Errors from graph building are returned, never
+// panicked.
+func Run(goctx gocontext.Context, s Setup) (res *Result, err error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	r := &runner{Setup: s, numClasses: len(s.Train.Classes)}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	err = exceptions.TryCatch[error](func() { err = r.run(goctx) })
+	if err != nil && r.log != nil && r.log.Run.Status == runlog.StatusRunning {
+		r.log.Run.Status = runlog.StatusFailed
+		if r.log.Run.StopReason == "" {
+			r.log.Run.StopReason = "error"
+		}
+		r.log.Run.Error = err.Error()
+		if werr := r.writeLog(); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	if r.log == nil {
+		return nil, err
+	}
+	return &Result{Log: r.log, Context: r.ctx}, err
+}
+
+func (s *Setup) check() error {
+	switch {
+	case s.Train == nil || s.Train.Len() == 0:
+		return errors.New("train: no training data")
+	case s.Valid == nil || s.Valid.Len() == 0:
+		return errors.New("train: no validation data")
+	case !slices.Equal(s.Train.Classes, s.Valid.Classes):
+		return fmt.Errorf("train: train classes %v differ from valid classes %v", s.Train.Classes, s.Valid.Classes)
+	case s.Backend == nil:
+		return errors.New("train: no backend")
+	case s.Model == nil || s.Loss == nil || s.Optimizer == nil || s.Batcher == nil:
+		return errors.New("train: model, loss, optimizer and batcher are all required")
+	case s.Resume && s.LogPath == "":
+		return errors.New("train: resume needs a log path")
+	}
+	return s.Config.Validate()
+}
+
+type runner struct {
+	Setup
+	numClasses int
+	ctx        *context.Context
+	trainer    *gomlxtrain.Trainer
+	log        *runlog.Log
+	ckpt       *checkpoints.Handler
+	best       bestState
+}
+
+type bestState struct {
+	epoch int
+	loss  float64
+	vars  map[string]*tensors.Tensor
+}
+
+// Names of the per-batch outputs this package adds to GoMLX's metrics.
+const (
+	predMetric  = "debiaser/pred"
+	probsMetric = "debiaser/probs"
+	lossMetric  = "debiaser/loss"
+)
+
+func (r *runner) run(goctx gocontext.Context) error {
+	start := r.Now()
+	r.ctx = r.Context
+	if r.ctx == nil {
+		r.ctx = context.New()
+	}
+	if err := r.ctx.SetRNGStateFromSeed(r.Config.Seed); err != nil {
+		return fmt.Errorf("train: seed: %w", err)
+	}
+	perBatch := func(name string, fn metrics.BaseMetricGraph) metrics.Interface {
+		return metrics.NewBaseMetric(name, name, name, fn, nil)
+	}
+	lossNoReg := func(ctx *context.Context, labels, predictions []*graph.Node) *graph.Node {
+		return gomlxtrain.GetLossNoRegularization(ctx, predictions[0].Graph())
+	}
+	argmax := func(_ *context.Context, _, predictions []*graph.Node) *graph.Node {
+		return graph.ArgMax(predictions[0], -1)
+	}
+	probs := func(_ *context.Context, _, predictions []*graph.Node) *graph.Node {
+		return graph.Softmax(predictions[0], -1)
+	}
+	r.trainer = gomlxtrain.NewTrainer(r.Backend, r.ctx, r.Model, r.Loss, r.Optimizer,
+		[]metrics.Interface{perBatch(lossMetric, lossNoReg), perBatch(predMetric, argmax)},
+		[]metrics.Interface{perBatch(lossMetric, lossNoReg), perBatch(probsMetric, probs)})
+
+	if r.CheckpointDir != "" {
+		if !r.Resume {
+			if entries, err := os.ReadDir(r.CheckpointDir); err == nil && len(entries) > 0 {
+				return fmt.Errorf("train: checkpoint folder %s is not empty: resume the run or remove the folder", r.CheckpointDir)
+			}
+		}
+		// Building the handler loads the latest checkpoint, if any.
+		var err error
+		r.ckpt, err = checkpoints.Build(r.ctx).Dir(r.CheckpointDir).Keep(2).Done()
+		if err != nil {
+			return fmt.Errorf("train: checkpoints in %s: %w", r.CheckpointDir, err)
+		}
+	}
+	firstEpoch := 0
+	if r.Resume {
+		var err error
+		if firstEpoch, err = r.resume(); err != nil {
+			return err
+		}
+	} else {
+		r.log = r.newLog(start)
+		r.best.loss = math.Inf(1)
+	}
+	if err := r.writeLog(); err != nil {
+		return err
+	}
+	elapsedBefore := r.log.Run.WallSeconds
+	stop := "epochs"
+	for epoch := firstEpoch; epoch < r.Config.Epochs; epoch++ {
+		epochStart := r.Now()
+		rec, err := r.epoch(goctx, epoch)
+		if err != nil {
+			if errors.Is(err, gocontext.Canceled) || errors.Is(err, gocontext.DeadlineExceeded) {
+				r.log.Run.Status, r.log.Run.StopReason = runlog.StatusInterrupted, "interrupted"
+				r.log.Run.WallSeconds = elapsedBefore + r.Now().Sub(start).Seconds()
+				return errors.Join(err, r.writeLog())
+			}
+			if errors.Is(err, ErrNonFinite) {
+				r.log.Run.StopReason = "nan_loss"
+			}
+			return err
+		}
+		rec.Seconds = r.Now().Sub(epochStart).Seconds()
+		if err := r.log.AddEpoch(rec); err != nil {
+			return err
+		}
+		r.log.Run.EpochsDone = epoch + 1
+		if rec.ValidLoss < r.best.loss {
+			r.best.epoch, r.best.loss = epoch, rec.ValidLoss
+			r.log.Run.BestEpoch = epoch
+			r.log.Run.ValidScores = rec.ValidScores
+			if r.RestoreBest && r.Config.Patience > 0 {
+				if err := r.snapshot(); err != nil {
+					return err
+				}
+			}
+		}
+		r.log.Run.WallSeconds = elapsedBefore + r.Now().Sub(start).Seconds()
+		if r.ckpt != nil {
+			if err := r.ckpt.Save(); err != nil {
+				return fmt.Errorf("train: save checkpoint: %w", err)
+			}
+		}
+		r.progressEpoch(epoch, rec)
+		if r.Config.Patience > 0 && epoch-r.best.epoch >= r.Config.Patience {
+			stop = "early_stopping"
+			if err := r.writeLog(); err != nil {
+				return err
+			}
+			break
+		}
+		if err := r.writeLog(); err != nil {
+			return err
+		}
+	}
+	if stop == "early_stopping" && r.RestoreBest && r.best.vars != nil {
+		if err := r.restore(); err != nil {
+			return err
+		}
+		stop = "early_stopping_restored_best"
+	}
+	r.log.Run.Status, r.log.Run.StopReason = runlog.StatusFinished, stop
+	r.log.Run.WallSeconds = elapsedBefore + r.Now().Sub(start).Seconds()
+	return r.writeLog()
+}
+
+func (r *runner) newLog(start time.Time) *runlog.Log {
+	return &runlog.Log{
+		Note:    r.Note,
+		Date:    start.Format(runlog.DateLayout),
+		VarDict: r.Config,
+		Run: &runlog.RunInfo{
+			Classes:     r.Train.Classes,
+			TrainCounts: r.Train.Counts(),
+			ValidCounts: r.Valid.Counts(),
+			Status:      runlog.StatusRunning,
+			Backend:     r.BackendInfo,
+			BestEpoch:   -1,
+			Checkpoint:  r.CheckpointDir,
+		},
+	}
+}
+
+func (r *runner) writeLog() error {
+	if r.LogPath == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(r.LogPath), 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return runlog.Write(r.LogPath, r.log)
+}
+
+// epoch trains over the sampler's draw, then evaluates the validation set.
+func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, error) {
+	var rec runlog.EpochRecord
+	indices, err := r.trainIndices(epoch)
+	if err != nil {
+		return rec, fmt.Errorf("train: epoch %d sampling: %w", epoch, err)
+	}
+	rec.SampledCounts = make([]int, r.numClasses)
+	for _, i := range indices {
+		rec.SampledCounts[r.Train.Labels[i]]++
+	}
+	bs := r.Config.BatchSize
+	var lossSum float64
+	numBatches := (len(indices) + bs - 1) / bs
+	for b := 0; b < numBatches; b++ {
+		if err := goctx.Err(); err != nil {
+			return rec, err
+		}
+		batch := indices[b*bs : min((b+1)*bs, len(indices))]
+		images, labels, err := r.Batcher.Batch(batch, epoch, b*bs, true)
+		if err != nil {
+			return rec, fmt.Errorf("train: epoch %d: %w", epoch, err)
+		}
+		out, err := r.trainer.TrainStep(nil, []*tensors.Tensor{images}, []*tensors.Tensor{labels})
+		if err != nil {
+			return rec, fmt.Errorf("train: epoch %d step %d: %w", epoch, b, err)
+		}
+		n := len(out)
+		loss := scalar(out[n-2])
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return rec, fmt.Errorf("train: epoch %d batch %d: %w (%v)", epoch, b, ErrNonFinite, loss)
+		}
+		lossSum += loss * float64(len(batch))
+		preds := tensors.MustCopyFlatData[int32](out[n-1])
+		for k, i := range batch {
+			rec.TrainTrue = append(rec.TrainTrue, r.Train.Labels[i])
+			rec.TrainPred = append(rec.TrainPred, int(preds[k]))
+		}
+		r.progressBatch(epoch, b, numBatches, lossSum/float64(len(rec.TrainTrue)))
+		freeAll(images, labels)
+		freeAll(out...)
+	}
+	rec.TrainLoss = lossSum / float64(len(indices))
+	for _, hook := range r.EpochHooks {
+		if err := hook(r.Backend, r.ctx); err != nil {
+			return rec, fmt.Errorf("train: epoch %d hook: %w", epoch, err)
+		}
+	}
+	if rec.ValidLoss, rec.ValidTrue, rec.ValidPred, rec.ValidScores, err = r.evaluate(goctx, r.Valid, epoch); err != nil {
+		return rec, err
+	}
+	if rec.Train, err = tkmetrics.Compute(rec.TrainTrue, rec.TrainPred, r.numClasses); err != nil {
+		return rec, err
+	}
+	if rec.Valid, err = tkmetrics.Compute(rec.ValidTrue, rec.ValidPred, r.numClasses); err != nil {
+		return rec, err
+	}
+	if auc, aerr := tkmetrics.ROCAUC(rec.ValidTrue, rec.ValidScores); aerr == nil {
+		rec.ValidROCAUC = auc
+	}
+	rec.LearningRate = r.learningRate()
+	return rec, nil
+}
+
+func (r *runner) trainIndices(epoch int) ([]int, error) {
+	if r.Sampler != nil {
+		return r.Sampler.Indices(r.Train.Labels, r.numClasses, epoch, r.Config.Seed)
+	}
+	idx := make([]int, r.Train.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	shuffle(idx, r.Config.Seed, epoch)
+	return idx, nil
+}
+
+// evaluate runs every sample of ds once in inference mode.
+func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) (loss float64, yTrue, yPred []int, scores [][]float64, err error) {
+	bs := r.Config.BatchSize
+	for start := 0; start < ds.Len(); start += bs {
+		if err := goctx.Err(); err != nil {
+			return 0, nil, nil, nil, err
+		}
+		batch := make([]int, 0, bs)
+		for i := start; i < min(start+bs, ds.Len()); i++ {
+			batch = append(batch, i)
+		}
+		images, labels, err := r.Batcher.Batch(batch, epoch, start, false)
+		if err != nil {
+			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
+		}
+		out, err := r.trainer.EvalStep(nil, []*tensors.Tensor{images}, []*tensors.Tensor{labels})
+		if err != nil {
+			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
+		}
+		n := len(out)
+		loss += scalar(out[n-2]) * float64(len(batch))
+		probs := tensors.MustCopyFlatData[float32](out[n-1])
+		c := r.numClasses
+		for k, i := range batch {
+			row := make([]float64, c)
+			best := 0
+			for j := range row {
+				row[j] = float64(probs[k*c+j])
+				if row[j] > row[best] {
+					best = j
+				}
+			}
+			scores = append(scores, row)
+			yTrue = append(yTrue, ds.Labels[i])
+			yPred = append(yPred, best)
+		}
+		freeAll(images, labels)
+		freeAll(out...)
+	}
+	return loss / float64(ds.Len()), yTrue, yPred, scores, nil
+}
+
+func (r *runner) learningRate() float64 {
+	v := r.ctx.InspectVariable(r.ctx.In(optimizers.Scope).Scope(), optimizers.ParamLearningRate)
+	if v == nil || !v.HasValue() {
+		return r.Config.LearningRate
+	}
+	return scalar(v.MustValue())
+}
+
+func (r *runner) snapshot() error {
+	vars := map[string]*tensors.Tensor{}
+	var err error
+	r.ctx.EnumerateVariables(func(v *context.Variable) {
+		if err != nil || !v.HasValue() {
+			return
+		}
+		var c *tensors.Tensor
+		if c, err = v.MustValue().LocalClone(); err == nil {
+			vars[v.ScopeAndName()] = c
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("train: keep best epoch: %w", err)
+	}
+	r.best.vars = vars
+	return nil
+}
+
+func (r *runner) restore() error {
+	var err error
+	r.ctx.EnumerateVariables(func(v *context.Variable) {
+		if t, ok := r.best.vars[v.ScopeAndName()]; ok && err == nil {
+			err = v.SetValue(t)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("train: restore best epoch: %w", err)
+	}
+	return nil
+}
+
+// resume reads the log and the latest checkpoint, and returns the first
+// epoch still to run.
+func (r *runner) resume() (int, error) {
+	l, err := runlog.Read(r.LogPath)
+	if err != nil {
+		return 0, fmt.Errorf("train: resume: %w", err)
+	}
+	if l.Run == nil {
+		return 0, fmt.Errorf("train: resume %s: the log has no run section (not written by this toolkit)", r.LogPath)
+	}
+	if r.CheckpointDir == "" {
+		return 0, fmt.Errorf("train: resume %s: no checkpoint folder", r.LogPath)
+	}
+	if l.Run.Status == runlog.StatusFinished {
+		return 0, fmt.Errorf("train: resume %s: the run already finished", r.LogPath)
+	}
+	// The checkpoint (loaded when its handler was built) restores the
+	// variables, the optimizer state, the RNG state and the global step;
+	// sampling and augmentation derive from the seed and the epoch, so the
+	// run continues as if it had never stopped.
+	has, err := r.ckpt.HasCheckpoints()
+	if err != nil || !has {
+		return 0, fmt.Errorf("train: resume: no checkpoint in %s", r.CheckpointDir)
+	}
+	l.Run.Status, l.Run.StopReason, l.Run.Error = runlog.StatusRunning, "", ""
+	r.log = l
+	r.best.epoch = l.Run.BestEpoch
+	r.best.loss = math.Inf(1)
+	if e := l.Run.BestEpoch; e >= 0 && e < len(l.Results.ValidLoss) {
+		r.best.loss = l.Results.ValidLoss[e]
+	}
+	return l.Run.EpochsDone, nil
+}
+
+func (r *runner) progressBatch(epoch, b, n int, loss float64) {
+	if r.Progress == nil || n < 2 {
+		return
+	}
+	fmt.Fprintf(r.Progress, "\repoch %d/%d  batch %d/%d  loss %.4f ", epoch+1, r.Config.Epochs, b+1, n, loss)
+}
+
+func (r *runner) progressEpoch(epoch int, rec runlog.EpochRecord) {
+	if r.Progress == nil {
+		return
+	}
+	done := r.log.Run.EpochsDone
+	eta := time.Duration(r.log.Run.WallSeconds / float64(done) * float64(r.Config.Epochs-done) * float64(time.Second))
+	fmt.Fprintf(r.Progress, "\repoch %d/%d  train loss %.4f acc %.4f  valid loss %.4f acc %.4f  (%.1fs, ETA %s)\n",
+		epoch+1, r.Config.Epochs, rec.TrainLoss, rec.Train.Accuracy, rec.ValidLoss, rec.Valid.Accuracy,
+		rec.Seconds, eta.Round(time.Second))
+}
+
+func scalar(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	case int32:
+		return float64(v)
+	case int64:
+		return float64(v)
+	}
+	f, _ := strconv.ParseFloat(fmt.Sprint(t.Value()), 64)
+	return f
+}
+
+func freeAll(ts ...*tensors.Tensor) {
+	for _, t := range ts {
+		if t != nil {
+			_ = t.FinalizeAll()
+		}
+	}
+}

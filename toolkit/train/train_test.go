@@ -1,0 +1,280 @@
+package train
+
+import (
+	gocontext "context"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/gomlx/gomlx/backends/simplego"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/data"
+	"github.com/debiaser/debiaser/toolkit/runlog"
+)
+
+// toyData makes an imbalanced two-class set of 4x4 images: class 0 dark,
+// class 1 bright, with a little noise so the task is learnable but not trivial.
+func toyData(n0, n1 int, seed int) *data.Dataset {
+	ds := &data.Dataset{Classes: []string{"dark", "bright"}}
+	k := seed
+	for c, n := range []int{n0, n1} {
+		for i := 0; i < n; i++ {
+			img := image.NewNRGBA(image.Rect(0, 0, 4, 4))
+			for p := 0; p < 16; p++ {
+				k = (k*1103515245 + 12345) & 0x7fffffff
+				v := uint8(40 + 120*c + k%80)
+				img.Set(p%4, p/4, color.NRGBA{v, v, v, 255})
+			}
+			ds.Images = append(ds.Images, img)
+			ds.Labels = append(ds.Labels, c)
+			ds.Sources = append(ds.Sources, "toy")
+		}
+	}
+	return ds
+}
+
+type flatBatcher struct{ train, valid *data.Dataset }
+
+func (f flatBatcher) Batch(idx []int, _, _ int, train bool) (*tensors.Tensor, *tensors.Tensor, error) {
+	ds := f.valid
+	if train {
+		ds = f.train
+	}
+	h, w := 4, 4
+	x := make([]float32, 0, len(idx)*h*w*3)
+	y := make([]int32, len(idx))
+	for k, i := range idx {
+		img := ds.Images[i]
+		for p := 0; p < h*w; p++ {
+			c := img.NRGBAAt(p%w, p/w)
+			x = append(x, float32(c.R)/255, float32(c.G)/255, float32(c.B)/255)
+		}
+		y[k] = int32(ds.Labels[i])
+	}
+	return tensors.FromFlatDataAndDimensions(x, len(idx), h, w, 3), tensors.FromFlatDataAndDimensions(y, len(idx)), nil
+}
+
+func denseModel(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+	x := graph.Reshape(inputs[0], inputs[0].Shape().Dimensions[0], -1)
+	return []*graph.Node{layers.DenseWithBias(ctx.In("classifier"), x, 2)}
+}
+
+func testSetup(t *testing.T, dir string) Setup {
+	t.Helper()
+	backend, err := backends.NewWithConfig("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	cfg.BatchSize, cfg.Epochs, cfg.LearningRate, cfg.ImageSize = 8, 3, 0.05, 4
+	cfg.NClass, cfg.ModelName = 2, "toy"
+	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := Setup{
+		Config: cfg, Train: toyData(30, 10, 1), Valid: toyData(10, 5, 2),
+		Backend: backend, BackendInfo: "go",
+		Model: denseModel, Loss: losses.SparseCategoricalCrossEntropyLogits,
+		Optimizer: optimizers.Adam().LearningRate(cfg.LearningRate).Done(),
+		Now:       func() time.Time { return fixed },
+	}
+	s.Batcher = flatBatcher{s.Train, s.Valid}
+	if dir != "" {
+		s.LogPath = filepath.Join(dir, "run.json")
+	}
+	return s
+}
+
+func TestRunWritesCompleteLog(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Run(gocontext.Background(), testSetup(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := runlog.Read(filepath.Join(dir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(l.Results.ValidLoss); got != 3 {
+		t.Fatalf("valid_loss has %d epochs, want 3", got)
+	}
+	if l.Run.Status != runlog.StatusFinished || l.Run.StopReason != "epochs" {
+		t.Errorf("status %q reason %q", l.Run.Status, l.Run.StopReason)
+	}
+	// Every validation sample is evaluated exactly once per epoch, and
+	// accuracy is correct / samples.
+	for e := 0; e < 3; e++ {
+		key := []string{"0", "1", "2"}[e]
+		yt, yp := l.Y.Valid.True[key], l.Y.Valid.Pred[key]
+		if len(yt) != 15 || len(yp) != 15 {
+			t.Fatalf("epoch %d: %d valid labels, want 15", e, len(yt))
+		}
+		correct := 0
+		for i := range yt {
+			if yt[i] == yp[i] {
+				correct++
+			}
+		}
+		if got, want := l.Results.ValidAccuracy[e], float64(correct)/15; math.Abs(got-want) > 1e-12 {
+			t.Errorf("epoch %d valid accuracy %v, want %v", e, got, want)
+		}
+		if n := len(l.Y.Train.True[key]); n != 40 {
+			t.Errorf("epoch %d: %d train labels, want 40", e, n)
+		}
+	}
+	if res.Log.Results.TrainLoss[2] >= res.Log.Results.TrainLoss[0] {
+		t.Errorf("train loss did not go down: %v", res.Log.Results.TrainLoss)
+	}
+	if len(l.Run.ValidScores) != 15 {
+		t.Errorf("valid scores: %d rows, want 15", len(l.Run.ValidScores))
+	}
+}
+
+func TestRunIsDeterministic(t *testing.T) {
+	a, err := Run(gocontext.Background(), testSetup(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(gocontext.Background(), testSetup(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Log.Run.WallSeconds, b.Log.Run.WallSeconds = 0, 0
+	a.Log.Results.EpochSeconds, b.Log.Results.EpochSeconds = nil, nil
+	ja, _ := json.Marshal(a.Log)
+	jb, _ := json.Marshal(b.Log)
+	if string(ja) != string(jb) {
+		t.Error("two runs with the same seed wrote different logs")
+	}
+}
+
+
+func TestNaNLossStopsWithLog(t *testing.T) {
+	dir := t.TempDir()
+	s := testSetup(t, dir)
+	s.Loss = func(labels, predictions []*graph.Node) *graph.Node {
+		l := losses.SparseCategoricalCrossEntropyLogits(labels, predictions)
+		return graph.Div(l, graph.ScalarZero(l.Graph(), l.DType()))
+	}
+	_, err := Run(gocontext.Background(), s)
+	if !errors.Is(err, ErrNonFinite) {
+		t.Fatalf("err = %v, want ErrNonFinite", err)
+	}
+	l, rerr := runlog.Read(s.LogPath)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if l.Run.Status != runlog.StatusFailed || l.Run.StopReason != "nan_loss" || l.Run.Error == "" {
+		t.Errorf("log says status %q reason %q error %q", l.Run.Status, l.Run.StopReason, l.Run.Error)
+	}
+}
+
+func TestEarlyStopping(t *testing.T) {
+	s := testSetup(t, "")
+	s.Config.Epochs, s.Config.Patience = 30, 1
+	s.Config.LearningRate = 2 // diverges quickly, so validation loss stops improving
+	s.Optimizer = optimizers.StochasticGradientDescent().WithLearningRate(2).Done()
+	s.RestoreBest = true
+	res, err := Run(gocontext.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := res.Log
+	if l.Run.EpochsDone >= 30 {
+		t.Fatalf("ran all %d epochs; early stopping never triggered (valid loss %v)", l.Run.EpochsDone, l.Results.ValidLoss)
+	}
+	if l.Run.StopReason != "early_stopping_restored_best" {
+		t.Errorf("stop reason %q", l.Run.StopReason)
+	}
+	best := l.Run.BestEpoch
+	for e, v := range l.Results.ValidLoss {
+		if v < l.Results.ValidLoss[best] {
+			t.Errorf("epoch %d has lower valid loss %v than best epoch %d (%v)", e, v, best, l.Results.ValidLoss[best])
+		}
+	}
+}
+
+func TestCancelKeepsFinishedEpochs(t *testing.T) {
+	dir := t.TempDir()
+	s := testSetup(t, dir)
+	s.Config.Epochs = 50
+	ctx, cancel := gocontext.WithCancel(gocontext.Background())
+	var epochs int
+	s.EpochHooks = []EpochHook{func(backends.Backend, *context.Context) error {
+		epochs++
+		if epochs == 2 {
+			cancel()
+		}
+		return nil
+	}}
+	_, err := Run(ctx, s)
+	if !errors.Is(err, gocontext.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	l, rerr := runlog.Read(s.LogPath)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if l.Run.Status != runlog.StatusInterrupted || l.Run.EpochsDone != 1 || len(l.Results.ValidLoss) != 1 {
+		t.Errorf("status %q, epochs done %d, %d valid losses", l.Run.Status, l.Run.EpochsDone, len(l.Results.ValidLoss))
+	}
+	if _, err := os.Stat(s.LogPath + ".tmp"); err == nil {
+		t.Error("a temporary log file was left behind")
+	}
+}
+
+// A run stopped after two epochs and resumed from its log and checkpoint
+// ends with the same log as a run that was never stopped.
+func TestResumeMatchesUninterrupted(t *testing.T) {
+	full, err := Run(gocontext.Background(), testSetup(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	s := testSetup(t, dir)
+	s.CheckpointDir = filepath.Join(dir, "ckpt")
+	ctx, cancel := gocontext.WithCancel(gocontext.Background())
+	epochs := 0
+	s.EpochHooks = []EpochHook{func(backends.Backend, *context.Context) error {
+		if epochs++; epochs == 3 {
+			cancel()
+		}
+		return nil
+	}}
+	if _, err := Run(ctx, s); !errors.Is(err, gocontext.Canceled) {
+		t.Fatalf("first part: err = %v, want context.Canceled", err)
+	}
+
+	s2 := testSetup(t, dir)
+	s2.CheckpointDir, s2.Resume = s.CheckpointDir, true
+	resumed, err := Run(gocontext.Background(), s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := resumed.Log.Results.ValidLoss, full.Log.Results.ValidLoss; len(got) != len(want) {
+		t.Fatalf("resumed run has %d epochs, want %d", len(got), len(want))
+	}
+	for e := range full.Log.Results.ValidLoss {
+		g, w := resumed.Log.Results.ValidLoss[e], full.Log.Results.ValidLoss[e]
+		if math.Abs(g-w) > 1e-6 {
+			t.Errorf("epoch %d valid loss %v after resume, %v uninterrupted", e, g, w)
+		}
+	}
+	if resumed.Log.Run.Status != runlog.StatusFinished {
+		t.Errorf("status %q", resumed.Log.Run.Status)
+	}
+}
