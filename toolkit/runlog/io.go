@@ -133,7 +133,7 @@ func describe(data []byte, err error) error {
 		line := 1 + bytes.Count(data[:min(int(syn.Offset), len(data))], []byte("\n"))
 		return fmt.Errorf("invalid JSON at line %d (byte %d): %v", line, syn.Offset, syn)
 	case errors.As(err, &typ):
-		return fmt.Errorf("key %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+		return fmt.Errorf("key %q: want %s, got JSON %s", strings.TrimPrefix(typ.Field, "plain."), typ.Type, typ.Value)
 	}
 	return err
 }
