@@ -25,6 +25,11 @@
 // are written as null. Malformed logs are rejected with an error naming the
 // file and the key.
 //
+// Accuracies in the study's own logs are as the study computed them
+// (correct / (batches x batch size), low when the last batch is short);
+// they are read and shown as written. Logs from this toolkit divide by
+// the number of samples (package metrics).
+//
 // Per-epoch values are found by name with (*Log).Series: "valid_loss",
 // "valid_recall:Tulip", "valid_recall:minority", and the three averages,
 // which are derived from the per-class values when a study log lacks them.

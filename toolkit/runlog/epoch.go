@@ -91,6 +91,9 @@ func (l *Log) AddEpoch(rec EpochRecord) error {
 		rep         *metrics.Report
 		yTrue, yPrd []int
 	}{{"train", &rec.Train, rec.TrainTrue, rec.TrainPred}, {"valid", &rec.Valid, rec.ValidTrue, rec.ValidPred}} {
+		if len(split.yTrue) != len(split.yPrd) {
+			return fmt.Errorf("runlog: epoch %d: %d %s labels but %d predictions", e, len(split.yTrue), split.name, len(split.yPrd))
+		}
 		if split.rep.Precision == nil {
 			if split.yTrue == nil {
 				return fmt.Errorf("runlog: epoch %d: no %s report and no %s labels", e, split.name, split.name)

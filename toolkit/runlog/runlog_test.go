@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/metrics"
 )
 
 var regen = flag.Bool("regen", false, "rewrite the golden files in testdata/golden")
@@ -325,6 +326,7 @@ func TestAddEpochErrors(t *testing.T) {
 		{"label out of range", EpochRecord{TrainTrue: []int{3}, TrainPred: []int{0}, ValidTrue: []int{0}, ValidPred: []int{0}}},
 		{"scores width", EpochRecord{TrainTrue: []int{0}, TrainPred: []int{0}, ValidTrue: []int{0}, ValidPred: []int{0},
 			ValidScores: [][]float64{{1, 0}}}},
+		{"predictions missing", EpochRecord{Train: threeClassReport(t), Valid: threeClassReport(t), TrainTrue: []int{0, 1}}},
 		{"sampled counts", EpochRecord{TrainTrue: []int{0}, TrainPred: []int{0}, ValidTrue: []int{0}, ValidPred: []int{0},
 			SampledCounts: []int{1}}},
 	}
@@ -348,4 +350,13 @@ func TestAddEpochErrors(t *testing.T) {
 	if err := Write(filepath.Join(t.TempDir(), "no", "such", "dir.json"), l); err == nil || errors.Is(err, nil) {
 		t.Error("Write into a missing directory: no error")
 	}
+}
+
+// threeClassReport is a valid three-class report, to test AddEpoch with reports given.
+func threeClassReport(t *testing.T) metrics.Report {
+	r, err := metrics.Compute([]int{0, 1, 2}, []int{0, 1, 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
