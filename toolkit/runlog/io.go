@@ -132,6 +132,8 @@ func describe(data []byte, err error) error {
 	case errors.As(err, &syn):
 		line := 1 + bytes.Count(data[:min(int(syn.Offset), len(data))], []byte("\n"))
 		return fmt.Errorf("invalid JSON at line %d (byte %d): %v", line, syn.Offset, syn)
+	case errors.As(err, &typ) && typ.Field == "":
+		return fmt.Errorf("want a JSON object, got JSON %s", typ.Value)
 	case errors.As(err, &typ):
 		return fmt.Errorf("key %q: want %s, got JSON %s", strings.TrimPrefix(typ.Field, "plain."), typ.Type, typ.Value)
 	}

@@ -258,7 +258,7 @@ func TestMalformedLogs(t *testing.T) {
 	}{
 		{"truncated", string(study[:len(study)/2]), "truncated"},
 		{"not JSON", "{\"note\": 'x'}", "invalid JSON at line 1"},
-		{"array", "[1, 2]", "want"},
+		{"array", "[1, 2]", "want a JSON object, got JSON array"},
 		{"missing results", `{"date": "20230609-134532", "var_dict": {}}`, `missing key "results"`},
 		{"missing train_loss", edit(`"train_loss"`, `"train_lost"`), `"results.train_loss": missing`},
 		{"bad date", edit(`"20230609-134532"`, `"2023-06-09"`), `key "date"`},
