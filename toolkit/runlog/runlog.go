@@ -1,14 +1,9 @@
-// Package runlog reads and writes the JSON log of one training run.
-//
-// The layout is the study's: top-level keys note, date, results, y and
-// var_dict, with per-epoch lists in results and every label of every epoch
-// in y. Extras the study lacked are clearly named additions: more per-epoch
-// metrics in results, and a top-level "run" object (classes, class counts,
-// best epoch, stop reason, backend, timing). Logs written by the study's
-// own Python package read fine: extras are simply absent there.
 package runlog
 
 import (
+	"encoding/json"
+	"math"
+
 	"github.com/debiaser/debiaser/toolkit/config"
 )
 
@@ -27,38 +22,85 @@ type Log struct {
 	// UnknownVarDictKeys lists var_dict keys that Read did not recognise
 	// (a study log may carry parameters this toolkit does not have).
 	UnknownVarDictKeys []string `json:"-"`
+	// Path is the file Read loaded the log from.
+	Path string `json:"-"`
 }
 
-// Results holds per-epoch values; index e is epoch e (0-based).
+// Series is a per-epoch list of numbers. NaN and infinities, which JSON
+// cannot hold, are written as null; null reads back as NaN.
+type Series []float64
+
+// MarshalJSON writes non-finite values as null.
+func (s Series) MarshalJSON() ([]byte, error) {
+	if s == nil {
+		return []byte("null"), nil
+	}
+	out := make([]any, len(s))
+	for i, x := range s {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			out[i] = nil
+		} else {
+			out[i] = x
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads null entries as NaN.
+func (s *Series) UnmarshalJSON(data []byte) error {
+	var xs []*float64
+	if err := json.Unmarshal(data, &xs); err != nil {
+		return err
+	}
+	if xs == nil {
+		*s = nil
+		return nil
+	}
+	*s = make(Series, len(xs))
+	for i, x := range xs {
+		if x == nil {
+			(*s)[i] = math.NaN()
+		} else {
+			(*s)[i] = *x
+		}
+	}
+	return nil
+}
+
+// Results holds per-epoch values; index e is epoch e (0-based). Per-class
+// maps are keyed by class name.
 type Results struct {
-	TrainLoss      []float64            `json:"train_loss"`
-	TrainAccuracy  []float64            `json:"train_accuracy"`
-	TrainPrecision map[string][]float64 `json:"train_precision"`
-	TrainRecall    map[string][]float64 `json:"train_recall"`
-	ValidLoss      []float64            `json:"valid_loss"`
-	ValidAccuracy  []float64            `json:"valid_accuracy"`
-	ValidPrecision map[string][]float64 `json:"valid_precision"`
-	ValidRecall    map[string][]float64 `json:"valid_recall"`
+	TrainLoss      Series            `json:"train_loss"`
+	TrainAccuracy  Series            `json:"train_accuracy"`
+	TrainPrecision map[string]Series `json:"train_precision"`
+	TrainRecall    map[string]Series `json:"train_recall"`
+	ValidLoss      Series            `json:"valid_loss"`
+	ValidAccuracy  Series            `json:"valid_accuracy"`
+	ValidPrecision map[string]Series `json:"valid_precision"`
+	ValidRecall    map[string]Series `json:"valid_recall"`
 
 	// Extras (not in the study's logs).
-	TrainF1                       map[string][]float64 `json:"train_f1,omitempty"`
-	ValidF1                       map[string][]float64 `json:"valid_f1,omitempty"`
-	TrainBalancedAccuracy         []float64            `json:"train_balanced_accuracy,omitempty"`
-	ValidBalancedAccuracy         []float64            `json:"valid_balanced_accuracy,omitempty"`
-	ValidPrecisionMacro           []float64            `json:"valid_precision_macro,omitempty"`
-	ValidRecallMacro              []float64            `json:"valid_recall_macro,omitempty"`
-	ValidPrecisionWeighted        []float64            `json:"valid_precision_weighted,omitempty"`
-	ValidRecallWeighted           []float64            `json:"valid_recall_weighted,omitempty"`
-	ValidPrecisionInverseWeighted []float64            `json:"valid_precision_inverse_weighted,omitempty"`
-	ValidRecallInverseWeighted    []float64            `json:"valid_recall_inverse_weighted,omitempty"`
+	TrainF1                       map[string]Series `json:"train_f1,omitempty"`
+	ValidF1                       map[string]Series `json:"valid_f1,omitempty"`
+	TrainBalancedAccuracy         Series            `json:"train_balanced_accuracy,omitempty"`
+	ValidBalancedAccuracy         Series            `json:"valid_balanced_accuracy,omitempty"`
+	ValidPrecisionMacro           Series            `json:"valid_precision_macro,omitempty"`
+	ValidRecallMacro              Series            `json:"valid_recall_macro,omitempty"`
+	ValidPrecisionWeighted        Series            `json:"valid_precision_weighted,omitempty"`
+	ValidRecallWeighted           Series            `json:"valid_recall_weighted,omitempty"`
+	ValidPrecisionInverseWeighted Series            `json:"valid_precision_inverse_weighted,omitempty"`
+	ValidRecallInverseWeighted    Series            `json:"valid_recall_inverse_weighted,omitempty"`
 	// ValidConfusionMatrix[e][true][pred] counts validation samples.
 	ValidConfusionMatrix [][][]int `json:"valid_confusion_matrix,omitempty"`
-	// ValidROCAUC is the one-vs-rest ROC AUC by class name, per epoch.
-	ValidROCAUC map[string][]float64 `json:"valid_roc_auc,omitempty"`
+	// ValidROCAUC is the one-vs-rest ROC AUC by class name, per epoch
+	// (null where the validation labels lack the class).
+	ValidROCAUC map[string]Series `json:"valid_roc_auc,omitempty"`
+	// ValidAveragePrecision is the one-vs-rest average precision by class name.
+	ValidAveragePrecision map[string]Series `json:"valid_average_precision,omitempty"`
 	// SampledClassCounts[e][c] is how many class-c samples the sampler drew in epoch e.
-	SampledClassCounts [][]int   `json:"sampled_class_counts,omitempty"`
-	LearningRate       []float64 `json:"learning_rate,omitempty"`
-	EpochSeconds       []float64 `json:"epoch_seconds,omitempty"`
+	SampledClassCounts [][]int `json:"sampled_class_counts,omitempty"`
+	LearningRate       Series  `json:"learning_rate,omitempty"`
+	EpochSeconds       Series  `json:"epoch_seconds,omitempty"`
 }
 
 // Labels is the study's "y": every true and predicted label of every epoch.
@@ -81,16 +123,29 @@ const (
 	StatusFailed   = "failed"
 )
 
+// Stop reasons.
+const (
+	StopEpochs        = "epochs"
+	StopEarlyStopping = "early_stopping"
+	StopNaNLoss       = "nan_loss"
+	StopInterrupted   = "interrupted"
+	StopError         = "error"
+)
+
 // RunInfo is what the study's log lacked: enough to interpret and resume a run.
 type RunInfo struct {
 	Classes []string `json:"classes"`
-	// ClassCounts are the image counts per class of each split, in Classes order.
+	// TrainCounts and ValidCounts are the image counts per class of each
+	// split before any resampling, in Classes order.
 	TrainCounts []int  `json:"train_counts"`
 	ValidCounts []int  `json:"valid_counts"`
 	Status      string `json:"status"`
-	// StopReason says why training ended: "epochs", "early_stopping", "nan_loss", "interrupted", "error".
-	StopReason  string  `json:"stop_reason,omitempty"`
-	Error       string  `json:"error,omitempty"`
+	// StopReason says why training ended: one of the Stop constants.
+	StopReason string `json:"stop_reason,omitempty"`
+	Error      string `json:"error,omitempty"`
+	// BestBy names the metric (see Log.Series) that picks BestEpoch;
+	// empty means "valid_loss".
+	BestBy      string  `json:"best_by,omitempty"`
 	BestEpoch   int     `json:"best_epoch"`
 	EpochsDone  int     `json:"epochs_done"`
 	Backend     string  `json:"backend,omitempty"`
