@@ -121,6 +121,9 @@ const (
 	StatusRunning  = "running"
 	StatusFinished = "finished"
 	StatusFailed   = "failed"
+	// StatusInterrupted is a run stopped from outside (Ctrl-C, a cancelled
+	// context); its finished epochs are kept and it can be resumed.
+	StatusInterrupted = "interrupted"
 )
 
 // Stop reasons.
@@ -145,13 +148,16 @@ type RunInfo struct {
 	Error      string `json:"error,omitempty"`
 	// BestBy names the metric (see Log.Series) that picks BestEpoch;
 	// empty means "valid_loss".
-	BestBy      string  `json:"best_by,omitempty"`
-	BestEpoch   int     `json:"best_epoch"`
-	EpochsDone  int     `json:"epochs_done"`
-	Backend     string  `json:"backend,omitempty"`
-	Device      string  `json:"device,omitempty"`
-	WallSeconds float64 `json:"wall_seconds"`
-	Checkpoint  string  `json:"checkpoint,omitempty"`
+	BestBy string `json:"best_by,omitempty"`
+	// RestoredBest says the model's variables were put back to BestEpoch's
+	// after early stopping.
+	RestoredBest bool    `json:"restored_best,omitempty"`
+	BestEpoch    int     `json:"best_epoch"`
+	EpochsDone   int     `json:"epochs_done"`
+	Backend      string  `json:"backend,omitempty"`
+	Device       string  `json:"device,omitempty"`
+	WallSeconds  float64 `json:"wall_seconds"`
+	Checkpoint   string  `json:"checkpoint,omitempty"`
 	// ValidScores are the class probabilities of every validation sample
 	// at BestEpoch, for ROC and precision-recall curves.
 	ValidScores [][]float64 `json:"valid_scores,omitempty"`

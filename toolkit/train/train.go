@@ -21,11 +21,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
-	"github.com/gomlx/gomlx/pkg/support/exceptions"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/data"
-	tkmetrics "github.com/debiaser/debiaser/toolkit/metrics"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
@@ -104,13 +102,13 @@ func Run(goctx gocontext.Context, s Setup) (res *Result, err error) {
 	if r.Now == nil {
 		r.Now = time.Now
 	}
-	err = exceptions.TryCatch[error](func() { err = r.run(goctx) })
+	err = catch(func() error { return r.run(goctx) })
 	if err != nil && r.log != nil && r.log.Run.Status == runlog.StatusRunning {
-		r.log.Run.Status = runlog.StatusFailed
-		if r.log.Run.StopReason == "" {
-			r.log.Run.StopReason = "error"
+		reason := r.log.Run.StopReason
+		if reason == "" {
+			reason = runlog.StopError
 		}
-		r.log.Run.Error = err.Error()
+		r.log.Finish(reason, err)
 		if werr := r.writeLog(); werr != nil {
 			err = errors.Join(err, werr)
 		}
@@ -146,13 +144,8 @@ type runner struct {
 	trainer    *gomlxtrain.Trainer
 	log        *runlog.Log
 	ckpt       *checkpoints.Handler
-	best       bestState
-}
-
-type bestState struct {
-	epoch int
-	loss  float64
-	vars  map[string]*tensors.Tensor
+	// best holds the variables of the best epoch when RestoreBest is set.
+	best map[string]*tensors.Tensor
 }
 
 // Names of the per-batch outputs this package adds to GoMLX's metrics.
@@ -172,7 +165,7 @@ func (r *runner) run(goctx gocontext.Context) error {
 		return fmt.Errorf("train: seed: %w", err)
 	}
 	perBatch := func(name string, fn metrics.BaseMetricGraph) metrics.Interface {
-		return metrics.NewBaseMetric(name, name, name, fn, nil)
+		return batchOutput{name: name, fn: fn}
 	}
 	lossNoReg := func(ctx *context.Context, labels, predictions []*graph.Node) *graph.Node {
 		return gomlxtrain.GetLossNoRegularization(ctx, predictions[0].Graph())
@@ -183,7 +176,13 @@ func (r *runner) run(goctx gocontext.Context) error {
 	probs := func(_ *context.Context, _, predictions []*graph.Node) *graph.Node {
 		return graph.Softmax(predictions[0], -1)
 	}
-	r.trainer = gomlxtrain.NewTrainer(r.Backend, r.ctx, r.Model, r.Loss, r.Optimizer,
+	trainCtx := r.ctx
+	if r.Resume || r.Context != nil {
+		// Variables already exist (loaded from a checkpoint or pretrained
+		// weights): the model reuses them instead of creating them.
+		trainCtx = r.ctx.Checked(false)
+	}
+	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.Model, r.Loss, r.Optimizer,
 		[]metrics.Interface{perBatch(lossMetric, lossNoReg), perBatch(predMetric, argmax)},
 		[]metrics.Interface{perBatch(lossMetric, lossNoReg), perBatch(probsMetric, probs)})
 
@@ -207,87 +206,63 @@ func (r *runner) run(goctx gocontext.Context) error {
 			return err
 		}
 	} else {
-		r.log = r.newLog(start)
-		r.best.loss = math.Inf(1)
+		var err error
+		r.log, err = runlog.New(r.Note, r.Config, r.Train.Classes, r.Train.Counts(), r.Valid.Counts(), start)
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		r.log.Run.Backend = r.BackendInfo
+		r.log.Run.Checkpoint = r.CheckpointDir
+		r.log.Run.BestEpoch = -1
 	}
 	if err := r.writeLog(); err != nil {
 		return err
 	}
-	elapsedBefore := r.log.Run.WallSeconds
-	stop := "epochs"
+	stop := runlog.StopEpochs
 	for epoch := firstEpoch; epoch < r.Config.Epochs; epoch++ {
 		epochStart := r.Now()
 		rec, err := r.epoch(goctx, epoch)
 		if err != nil {
 			if errors.Is(err, gocontext.Canceled) || errors.Is(err, gocontext.DeadlineExceeded) {
-				r.log.Run.Status, r.log.Run.StopReason = runlog.StatusInterrupted, "interrupted"
-				r.log.Run.WallSeconds = elapsedBefore + r.Now().Sub(start).Seconds()
+				r.log.Run.Status, r.log.Run.StopReason = runlog.StatusInterrupted, runlog.StopInterrupted
 				return errors.Join(err, r.writeLog())
 			}
 			if errors.Is(err, ErrNonFinite) {
-				r.log.Run.StopReason = "nan_loss"
+				r.log.Run.StopReason = runlog.StopNaNLoss
 			}
 			return err
 		}
 		rec.Seconds = r.Now().Sub(epochStart).Seconds()
 		if err := r.log.AddEpoch(rec); err != nil {
-			return err
+			return fmt.Errorf("train: %w", err)
 		}
-		r.log.Run.EpochsDone = epoch + 1
-		if rec.ValidLoss < r.best.loss {
-			r.best.epoch, r.best.loss = epoch, rec.ValidLoss
-			r.log.Run.BestEpoch = epoch
-			r.log.Run.ValidScores = rec.ValidScores
-			if r.RestoreBest && r.Config.Patience > 0 {
-				if err := r.snapshot(); err != nil {
-					return err
-				}
+		if r.log.Run.BestEpoch == epoch && r.RestoreBest && r.Config.Patience > 0 {
+			if err := r.snapshot(); err != nil {
+				return err
 			}
 		}
-		r.log.Run.WallSeconds = elapsedBefore + r.Now().Sub(start).Seconds()
 		if r.ckpt != nil {
 			if err := r.ckpt.Save(); err != nil {
 				return fmt.Errorf("train: save checkpoint: %w", err)
 			}
 		}
 		r.progressEpoch(epoch, rec)
-		if r.Config.Patience > 0 && epoch-r.best.epoch >= r.Config.Patience {
-			stop = "early_stopping"
-			if err := r.writeLog(); err != nil {
-				return err
-			}
-			break
-		}
 		if err := r.writeLog(); err != nil {
 			return err
 		}
+		if r.Config.Patience > 0 && epoch-r.log.Run.BestEpoch >= r.Config.Patience {
+			stop = runlog.StopEarlyStopping
+			break
+		}
 	}
-	if stop == "early_stopping" && r.RestoreBest && r.best.vars != nil {
+	if stop == runlog.StopEarlyStopping && r.best != nil {
 		if err := r.restore(); err != nil {
 			return err
 		}
-		stop = "early_stopping_restored_best"
+		r.log.Run.RestoredBest = true
 	}
-	r.log.Run.Status, r.log.Run.StopReason = runlog.StatusFinished, stop
-	r.log.Run.WallSeconds = elapsedBefore + r.Now().Sub(start).Seconds()
+	r.log.Finish(stop, nil)
 	return r.writeLog()
-}
-
-func (r *runner) newLog(start time.Time) *runlog.Log {
-	return &runlog.Log{
-		Note:    r.Note,
-		Date:    start.Format(runlog.DateLayout),
-		VarDict: r.Config,
-		Run: &runlog.RunInfo{
-			Classes:     r.Train.Classes,
-			TrainCounts: r.Train.Counts(),
-			ValidCounts: r.Valid.Counts(),
-			Status:      runlog.StatusRunning,
-			Backend:     r.BackendInfo,
-			BestEpoch:   -1,
-			Checkpoint:  r.CheckpointDir,
-		},
-	}
 }
 
 func (r *runner) writeLog() error {
@@ -351,16 +326,7 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 	if rec.ValidLoss, rec.ValidTrue, rec.ValidPred, rec.ValidScores, err = r.evaluate(goctx, r.Valid, epoch); err != nil {
 		return rec, err
 	}
-	if rec.Train, err = tkmetrics.Compute(rec.TrainTrue, rec.TrainPred, r.numClasses); err != nil {
-		return rec, err
-	}
-	if rec.Valid, err = tkmetrics.Compute(rec.ValidTrue, rec.ValidPred, r.numClasses); err != nil {
-		return rec, err
-	}
-	if auc, aerr := tkmetrics.ROCAUC(rec.ValidTrue, rec.ValidScores); aerr == nil {
-		rec.ValidROCAUC = auc
-	}
-	rec.LearningRate = r.learningRate()
+	rec.LR = r.learningRate()
 	return rec, nil
 }
 
@@ -441,14 +407,14 @@ func (r *runner) snapshot() error {
 	if err != nil {
 		return fmt.Errorf("train: keep best epoch: %w", err)
 	}
-	r.best.vars = vars
+	r.best = vars
 	return nil
 }
 
 func (r *runner) restore() error {
 	var err error
 	r.ctx.EnumerateVariables(func(v *context.Variable) {
-		if t, ok := r.best.vars[v.ScopeAndName()]; ok && err == nil {
+		if t, ok := r.best[v.ScopeAndName()]; ok && err == nil {
 			err = v.SetValue(t)
 		}
 	})
@@ -484,11 +450,6 @@ func (r *runner) resume() (int, error) {
 	}
 	l.Run.Status, l.Run.StopReason, l.Run.Error = runlog.StatusRunning, "", ""
 	r.log = l
-	r.best.epoch = l.Run.BestEpoch
-	r.best.loss = math.Inf(1)
-	if e := l.Run.BestEpoch; e >= 0 && e < len(l.Results.ValidLoss) {
-		r.best.loss = l.Results.ValidLoss[e]
-	}
 	return l.Run.EpochsDone, nil
 }
 
@@ -531,4 +492,36 @@ func freeAll(ts ...*tensors.Tensor) {
 			_ = t.FinalizeAll()
 		}
 	}
+}
+
+// catch turns a panic from graph building (GoMLX's error policy inside
+// graph code) into an error at this package's edge.
+func catch(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if e, ok := p.(error); ok {
+				err = fmt.Errorf("train: %w", e)
+			} else {
+				err = fmt.Errorf("train: %v", p)
+			}
+		}
+	}()
+	return fn()
+}
+
+// batchOutput is a GoMLX "metric" that returns a per-batch tensor as it is
+// (predicted labels, probabilities): GoMLX's own metrics must be scalars.
+type batchOutput struct {
+	name string
+	fn   metrics.BaseMetricGraph
+}
+
+func (m batchOutput) Name() string                         { return m.name }
+func (m batchOutput) ShortName() string                    { return m.name }
+func (m batchOutput) ScopeName() string                    { return m.name }
+func (m batchOutput) MetricType() string                   { return m.name }
+func (m batchOutput) Reset(*context.Context)               {}
+func (m batchOutput) PrettyPrint(t *tensors.Tensor) string { return t.String() }
+func (m batchOutput) UpdateGraph(ctx *context.Context, labels, predictions []*graph.Node) *graph.Node {
+	return m.fn(ctx, labels, predictions)
 }
