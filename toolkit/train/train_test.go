@@ -166,7 +166,6 @@ func TestRunIsDeterministic(t *testing.T) {
 	}
 }
 
-
 func TestNaNLossStopsWithLog(t *testing.T) {
 	dir := t.TempDir()
 	s := testSetup(t, dir)
