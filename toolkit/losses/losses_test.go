@@ -26,11 +26,11 @@ type fixture struct {
 		W         []float64 `json:"w"`
 	} `json:"weights"`
 	Cases []struct {
-		Batch  string      `json:"batch"`
-		Config Config      `json:"config"`
-		Logits [][]float64 `json:"logits"`
-		Labels []int       `json:"labels"`
-		Loss   float64     `json:"loss"`
+		Batch  string       `json:"batch"`
+		Config Config       `json:"config"`
+		Logits [][]float64  `json:"logits"`
+		Labels []int        `json:"labels"`
+		Loss   float64      `json:"loss"`
 		Grad   [][]*float64 `json:"grad"` // nil where PyTorch's gradient is NaN
 	} `json:"cases"`
 }
@@ -446,4 +446,3 @@ func TestFromConfig(t *testing.T) {
 		t.Errorf("round trip: %+v", FromConfig(back))
 	}
 }
-
