@@ -42,9 +42,9 @@ func L2Penalty(g *Graph, vars []*context.Variable, lambda float64) *Node {
 	return MulScalar(sum, lambda)
 }
 
-// ClipByGlobalNorm scales all gradients by clip / max(norm, clip), where
-// norm is the L2 norm of all of them together (PyTorch's
-// clip_grad_norm_).
+// ClipByGlobalNorm scales all gradients by min(1, clip / (norm + 1e-6)),
+// where norm is the L2 norm of all of them together: PyTorch's
+// clip_grad_norm_, epsilon included.
 func ClipByGlobalNorm(grads []*Node, clip float64) []*Node {
 	var sumSq *Node
 	for _, gr := range grads {
@@ -55,8 +55,9 @@ func ClipByGlobalNorm(grads []*Node, clip float64) []*Node {
 			sumSq = Add(sumSq, sq)
 		}
 	}
+	g := sumSq.Graph()
 	norm := Sqrt(sumSq)
-	scale := Div(Scalar(norm.Graph(), norm.DType(), clip), Max(norm, Scalar(norm.Graph(), norm.DType(), clip)))
+	scale := Min(Div(Scalar(g, norm.DType(), clip), AddScalar(norm, 1e-6)), ScalarOne(g, norm.DType()))
 	out := make([]*Node, len(grads))
 	for i, gr := range grads {
 		out[i] = Mul(gr, ConvertDType(scale, gr.DType()))
