@@ -446,3 +446,29 @@ func TestFromConfig(t *testing.T) {
 		t.Errorf("round trip: %+v", FromConfig(back))
 	}
 }
+
+func TestInitialBias(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		c    int
+		want float64
+	}{
+		{Config{Family: FamilyCB, Type: TypeFocal}, 4, -math.Log(3)},
+		{Config{Family: FamilyCB, Type: TypeBCESigmoid}, 10, -math.Log(9)},
+		{Config{Family: FamilyCB, Type: TypeCE}, 4, 0},
+		{Config{Family: FamilyCB, Type: TypeBCESoftmax}, 4, 0},
+		{Config{Family: FamilyBaseline, Type: TypeFocal}, 4, 0},
+		{Config{Family: FamilyCB, Type: TypeFocal}, 1, 0},
+	}
+	for _, tt := range tests {
+		got := InitialBias(tt.cfg, tt.c)
+		if got != tt.want {
+			t.Errorf("%+v C=%d: %g, want %g", tt.cfg, tt.c, got, tt.want)
+		}
+		if tt.want != 0 { // sigmoid(b) = 1/C
+			if p := 1 / (1 + math.Exp(-got)); math.Abs(p-1/float64(tt.c)) > 1e-12 {
+				t.Errorf("sigmoid(%g) = %g, want 1/%d", got, p, tt.c)
+			}
+		}
+	}
+}

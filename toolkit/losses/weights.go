@@ -64,3 +64,15 @@ func ClassWeights(counts []int, weighting string, beta float64) ([]float64, erro
 	}
 	return w, nil
 }
+
+// InitialBias is the classifier bias Cui et al. start from with the
+// sigmoid-based losses (CB BCE_sigmoid and focal): -log(C - 1), so that
+// every class starts at sigmoid probability 1/C and the many negatives do
+// not swamp the first steps. It is 0 for the other losses and for C < 2.
+// Models apply it when they create the "classifier" biases.
+func InitialBias(cfg Config, nClass int) float64 {
+	if cfg.Family != FamilyCB || (cfg.Type != TypeBCESigmoid && cfg.Type != TypeFocal) || nClass < 2 {
+		return 0
+	}
+	return -math.Log(float64(nClass - 1))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's graph DSL reads best unqualified.
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -60,6 +61,8 @@ type Optimizer struct {
 	scope string
 	inner withGradients
 	epoch *context.Exec // EndOfEpoch's projection, built on first use
+	// epochBackend is the backend epoch was built for.
+	epochBackend backends.Backend
 }
 
 // withGradients is the part of GoMLX's optimizers that takes gradients

@@ -133,7 +133,8 @@ func (o *Optimizer) EndOfEpoch(backend backends.Backend, ctx *context.Context) (
 			err = fmt.Errorf("optim: end-of-epoch projection: %v", r)
 		}
 	}()
-	if o.epoch == nil || o.epoch.Context() != ctx {
+	if o.epoch == nil || o.epoch.Context() != ctx || o.epochBackend != backend {
+		o.epochBackend = backend
 		o.epoch, err = context.NewExec(backend, ctx, func(ctx *context.Context, g *Graph) *Node {
 			w := o.classifierWeights(ctx)
 			value := w.ValueGraph(g)
