@@ -1,0 +1,92 @@
+package datasets
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/debiaser/debiaser/toolkit/data"
+)
+
+// CIFAR10Classes are CIFAR-10's classes in label order (also sorted).
+var CIFAR10Classes = []string{"airplane", "automobile", "bird", "cat", "deer",
+	"dog", "frog", "horse", "ship", "truck"}
+
+// cifarRecord is one record of CIFAR-10's binary release: a label byte,
+// then 1024 red, 1024 green and 1024 blue bytes of a 32x32 image, row-major.
+const (
+	cifarSide   = 32
+	cifarRecord = 1 + 3*cifarSide*cifarSide
+)
+
+// ReadCIFAR10 reads the records of one CIFAR-10 binary batch file
+// (data_batch_N.bin or test_batch.bin).
+func ReadCIFAR10(r io.Reader) (images []*image.NRGBA, labels []int, err error) {
+	br := bufio.NewReader(r)
+	rec := make([]byte, cifarRecord)
+	for n := 0; ; n++ {
+		if _, err := io.ReadFull(br, rec); err != nil {
+			if err == io.EOF {
+				return images, labels, nil
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, nil, fmt.Errorf("cifar-10: record %d truncated (records are %d bytes)", n, cifarRecord)
+			}
+			return nil, nil, err
+		}
+		if int(rec[0]) >= len(CIFAR10Classes) {
+			return nil, nil, fmt.Errorf("cifar-10: record %d has label %d, want 0..9", n, rec[0])
+		}
+		img := image.NewNRGBA(image.Rect(0, 0, cifarSide, cifarSide))
+		plane := cifarSide * cifarSide
+		for k := range plane {
+			img.Pix[4*k] = rec[1+k]
+			img.Pix[4*k+1] = rec[1+plane+k]
+			img.Pix[4*k+2] = rec[1+2*plane+k]
+			img.Pix[4*k+3] = 255
+		}
+		images = append(images, img)
+		labels = append(labels, int(rec[0]))
+	}
+}
+
+// LoadCIFAR10 reads CIFAR-10's binary release from dir (the extracted
+// cifar-10-batches-bin folder, or a folder that contains it): the 50,000
+// training images of data_batch_1..5.bin and the 10,000 of test_batch.bin.
+func LoadCIFAR10(dir string) (train, test *data.Dataset, err error) {
+	if _, err := os.Stat(filepath.Join(dir, "cifar-10-batches-bin")); err == nil {
+		dir = filepath.Join(dir, "cifar-10-batches-bin")
+	}
+	read := func(split string, files ...string) (*data.Dataset, error) {
+		d := &data.Dataset{Classes: CIFAR10Classes}
+		for _, name := range files {
+			path := filepath.Join(dir, name)
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, fmt.Errorf("cifar-10: %w", err)
+			}
+			images, labels, err := ReadCIFAR10(f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			for i := range images {
+				d.Sources = append(d.Sources, fmt.Sprintf("cifar10/%s/%d", split, len(d.Labels)+i))
+			}
+			d.Images = append(d.Images, images...)
+			d.Labels = append(d.Labels, labels...)
+		}
+		return d, nil
+	}
+	if train, err = read("train", "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"); err != nil {
+		return nil, nil, err
+	}
+	if test, err = read("test", "test_batch.bin"); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
