@@ -2,10 +2,12 @@ package datasets
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -89,4 +91,36 @@ func LoadCIFAR10(dir string) (train, test *data.Dataset, err error) {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// CIFAR10Folders fetches CIFAR-10 into cacheDir (see Fetch) and writes it,
+// once, as image folders cacheDir/cifar10/train and cacheDir/cifar10/test
+// (one PNG per image, one folder per class), the input of StudySubset for
+// CIFAR-10-LT.
+func CIFAR10Folders(ctx context.Context, client *http.Client, cacheDir string) (trainDir, testDir string, err error) {
+	base := filepath.Join(cacheDir, "cifar10")
+	trainDir, testDir = filepath.Join(base, "train"), filepath.Join(base, "test")
+	done := filepath.Join(base, ".complete")
+	if _, err := os.Stat(done); err == nil {
+		return trainDir, testDir, nil
+	}
+	bin, err := Fetch(ctx, client, "cifar10", cacheDir)
+	if err != nil {
+		return "", "", err
+	}
+	train, test, err := LoadCIFAR10(bin)
+	if err != nil {
+		return "", "", err
+	}
+	// A half-written earlier attempt is redone from scratch.
+	if err := os.RemoveAll(base); err != nil {
+		return "", "", err
+	}
+	if err := WriteImageFolder(train, trainDir); err != nil {
+		return "", "", err
+	}
+	if err := WriteImageFolder(test, testDir); err != nil {
+		return "", "", err
+	}
+	return trainDir, testDir, os.WriteFile(done, nil, 0o644)
 }

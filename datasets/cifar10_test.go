@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bytes"
+	"context"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -106,5 +107,42 @@ func TestLoadCIFAR10AndWriteFolder(t *testing.T) {
 	os.Remove(filepath.Join(dir, "data_batch_4.bin"))
 	if _, _, err := LoadCIFAR10(dir); err == nil || !strings.Contains(err.Error(), "data_batch_4.bin") {
 		t.Errorf("missing batch: %v", err)
+	}
+}
+
+// TestCIFAR10Folders runs the whole CIFAR-10 chain offline: a fake
+// archive in the binary release's layout, served on 127.0.0.1, fetched,
+// unpacked, read and written as image folders.
+func TestCIFAR10Folders(t *testing.T) {
+	entries := [][2]string{{"cifar-10-batches-bin/", ""}}
+	for i, name := range []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"} {
+		entries = append(entries, [2]string{"cifar-10-batches-bin/" + name, string(cifarBatch(byte(i), byte(i+5)))})
+	}
+	entries = append(entries, [2]string{"cifar-10-batches-bin/test_batch.bin", string(cifarBatch(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))})
+	archive := tarGz(t, entries)
+	srv := newFileServer(t, archive, false, 0)
+	real := Remotes["cifar10"]
+	Remotes["cifar10"] = Remote{URL: srv.URL + "/data", File: real.File, Size: int64(len(archive)), Checksum: md5Of(archive), Root: real.Root}
+	t.Cleanup(func() { Remotes["cifar10"] = real })
+
+	cache := t.TempDir()
+	for range 2 {
+		trainDir, testDir, err := CIFAR10Folders(context.Background(), srv.Client(), cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for dir, want := range map[string]int{trainDir: 10, testDir: 10} {
+			n := 0
+			for _, class := range CIFAR10Classes {
+				entries, _ := os.ReadDir(filepath.Join(dir, class))
+				n += len(entries)
+			}
+			if n != want {
+				t.Errorf("%s: %d images, want %d", dir, n, want)
+			}
+		}
+	}
+	if n := len(srv.requests()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }

@@ -37,6 +37,9 @@ type SubsetSpec struct {
 	ImbalanceFactor float64 `json:"imbalance_factor,omitempty"`
 	MaxPerClass     int     `json:"max_per_class,omitempty"` // 0: 750, the study's largest class
 	ValidRatio      float64 `json:"valid_ratio,omitempty"`   // 0: 1/3, the study's 3:1
+	// BalancedValid gives every valid class round(MaxPerClass*ValidRatio)
+	// images (the usual CIFAR-LT evaluation) instead of the profile.
+	BalancedValid bool `json:"balanced_valid,omitempty"`
 	// ValidFrom, when set, is a second image folder with the same class
 	// folders (a test split, as CIFAR-10's) that the valid images are
 	// drawn from; otherwise they come from the source folder, disjoint
@@ -109,6 +112,9 @@ func StudySubset(src string, spec SubsetSpec) (*Subset, error) {
 // counts (imbalanced-learn's one normalisation of sampling targets).
 func resolveCounts(spec SubsetSpec, files map[string][]string) (classes []string, train, valid []int, err error) {
 	classes = spec.Classes
+	if spec.BalancedValid && spec.ImbalanceFactor <= 0 {
+		return nil, nil, nil, fmt.Errorf("balanced_valid needs imbalance_factor")
+	}
 	if spec.ImbalanceFactor > 0 {
 		if len(spec.TrainCounts)+len(spec.ValidCounts) > 0 {
 			return nil, nil, nil, fmt.Errorf("give either counts or imbalance_factor, not both")
@@ -129,7 +135,11 @@ func resolveCounts(spec SubsetSpec, files map[string][]string) (classes []string
 		if train, err = LongTailCounts(nMax, len(classes), spec.ImbalanceFactor); err != nil {
 			return nil, nil, nil, err
 		}
-		valid, err = LongTailCounts(max(1, int(math.Round(float64(nMax)*ratio))), len(classes), spec.ImbalanceFactor)
+		validFactor := spec.ImbalanceFactor
+		if spec.BalancedValid {
+			validFactor = 1
+		}
+		valid, err = LongTailCounts(max(1, int(math.Round(float64(nMax)*ratio))), len(classes), validFactor)
 		return classes, train, valid, err
 	}
 	train, valid = spec.TrainCounts, spec.ValidCounts

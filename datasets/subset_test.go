@@ -88,6 +88,7 @@ func TestStudySubsetErrors(t *testing.T) {
 		{SubsetSpec{Classes: []string{"a", "z"}, TrainCounts: []int{1, 1}, ValidCounts: []int{1, 1}}, `study subset: class folder "z" not in ` + src + " (has a, b)"},
 		{SubsetSpec{TrainCounts: []int{1}, ValidCounts: []int{1, 1}}, "study subset of " + src + ": 1 train counts but 2 valid counts"},
 		{SubsetSpec{ImbalanceFactor: 10, TrainCounts: []int{1}}, "study subset of " + src + ": give either counts or imbalance_factor, not both"},
+		{SubsetSpec{BalancedValid: true}, "study subset of " + src + ": balanced_valid needs imbalance_factor"},
 		{SubsetSpec{Classes: []string{"a"}, TrainCounts: []int{0}, ValidCounts: []int{1}}, "study subset of " + src + ": class 0: train count 0, valid count 1; need train >= 1, valid >= 0"},
 	}
 	for _, tt := range tests {
@@ -102,7 +103,7 @@ func TestStudySubsetErrors(t *testing.T) {
 
 func TestStudySubsetValidFrom(t *testing.T) {
 	// CIFAR-10-LT's recipe: long-tailed train from the training folder,
-	// balanced... here long-tailed valid drawn from a separate test folder.
+	// valid from a separate test folder, long-tailed or balanced.
 	train := fakeFolder(t, map[string]int{"cat": 50, "dog": 50})
 	test := fakeFolder(t, map[string]int{"cat": 10, "dog": 10})
 	sub, err := StudySubset(train, SubsetSpec{ImbalanceFactor: 5, MaxPerClass: 50, ValidRatio: 0.2, ValidFrom: test, Seed: 1})
@@ -112,6 +113,13 @@ func TestStudySubsetValidFrom(t *testing.T) {
 	tc, vc := sub.Counts()
 	if !slices.Equal(tc, []int{50, 10}) || !slices.Equal(vc, []int{10, 2}) {
 		t.Fatalf("counts %v %v", tc, vc)
+	}
+	bal, err := StudySubset(train, SubsetSpec{ImbalanceFactor: 5, MaxPerClass: 50, ValidRatio: 0.2, ValidFrom: test, BalancedValid: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc, vc := bal.Counts(); !slices.Equal(tc, []int{50, 10}) || !slices.Equal(vc, []int{10, 10}) {
+		t.Fatalf("balanced valid: counts %v %v", tc, vc)
 	}
 	for c := range sub.Classes {
 		for _, p := range sub.Valid[c] {
