@@ -6,8 +6,6 @@ import (
 	"github.com/debiaser/debiaser/toolkit/data"
 )
 
-type Dataset = data.Dataset
-
 // checkDataset checks the invariants of data.Dataset: parallel slices,
 // labels in range, images of one size, opaque alpha.
 func checkDataset(t *testing.T, d *data.Dataset, w, h int) {

@@ -33,6 +33,24 @@ func LongTailCounts(nMax, numClasses int, factor float64) ([]int, error) {
 	return counts, nil
 }
 
+// longTailSplits returns the train counts LongTailCounts(nMax, C, factor)
+// and the valid counts of the same profile from round(nMax*validRatio),
+// or that count for every class when balancedValid is set.
+func longTailSplits(nMax, numClasses int, factor, validRatio float64, balancedValid bool) (train, valid []int, err error) {
+	if !(validRatio > 0) {
+		return nil, nil, fmt.Errorf("valid_ratio %v, need > 0", validRatio)
+	}
+	if train, err = LongTailCounts(nMax, numClasses, factor); err != nil {
+		return nil, nil, err
+	}
+	validFactor := factor
+	if balancedValid {
+		validFactor = 1
+	}
+	valid, err = LongTailCounts(max(1, int(math.Round(float64(nMax)*validRatio))), numClasses, validFactor)
+	return train, valid, err
+}
+
 // pickPerClass returns, for each class c, counts[c] indices of labels with
 // label c, drawn without replacement by a seeded shuffle (as the LDAM-DRW
 // and CB-loss code build CIFAR-LT), in ascending index order overall.

@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -60,19 +59,7 @@ func FashionMNISTLT(opts Options) (train, valid *data.Dataset, err error) {
 // MNIST-format folder.
 func idxLongTail(name, dir string, classes []string, opts Options) (train, valid *data.Dataset, err error) {
 	opts = opts.withDefaults()
-	if !(opts.ValidRatio > 0) {
-		return nil, nil, fmt.Errorf("%s: valid_ratio %v, need > 0", name, opts.ValidRatio)
-	}
-	trainCounts, err := LongTailCounts(opts.MaxPerClass, len(classes), opts.ImbalanceFactor)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
-	}
-	validMax := max(1, int(math.Round(float64(opts.MaxPerClass)*opts.ValidRatio)))
-	validFactor := opts.ImbalanceFactor
-	if opts.BalancedValid {
-		validFactor = 1
-	}
-	validCounts, err := LongTailCounts(validMax, len(classes), validFactor)
+	trainCounts, validCounts, err := longTailSplits(opts.MaxPerClass, len(classes), opts.ImbalanceFactor, opts.ValidRatio, opts.BalancedValid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/debiaser/debiaser/toolkit/data"
 )
 
 func TestLongTailCounts(t *testing.T) {
@@ -33,7 +35,7 @@ func TestLongTailCounts(t *testing.T) {
 	}
 }
 
-func loadOrSkip(t *testing.T, name string, opts Options) (train, valid *Dataset) {
+func loadOrSkip(t *testing.T, name string, opts Options) (train, valid *data.Dataset) {
 	t.Helper()
 	tr, va, err := Load(name, opts)
 	if errors.Is(err, ErrNotInstalled) {

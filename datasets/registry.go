@@ -16,7 +16,7 @@ var ErrNotInstalled = errors.New("dataset files not installed")
 // Options shape an embedded long-tailed dataset. The zero value gives the
 // defaults: imbalance factor 10 (the study's ratio), 500 training images in
 // the largest class, a validation split imbalanced like the training split
-// at 1/3 of its size (the study's 3:1), seed 1.
+// at 1/3 of its size (the study's 3:1).
 type Options struct {
 	// ImbalanceFactor is n_max/n_min of the training split (config
 	// field imbalance_factor); 0 means 10.
@@ -31,7 +31,7 @@ type Options struct {
 	// usual CIFAR-LT evaluation) instead of the training profile (the
 	// study's, whose validation set was imbalanced like its training set).
 	BalancedValid bool `json:"balanced_valid,omitempty"`
-	// Seed drives which images are kept; 0 means 1.
+	// Seed drives which images are kept.
 	Seed int64 `json:"seed,omitempty"`
 }
 
@@ -44,9 +44,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ValidRatio == 0 {
 		o.ValidRatio = 1.0 / 3
-	}
-	if o.Seed == 0 {
-		o.Seed = 1
 	}
 	return o
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -112,7 +111,17 @@ func StudySubset(src string, spec SubsetSpec) (*Subset, error) {
 // counts (imbalanced-learn's one normalisation of sampling targets).
 func resolveCounts(spec SubsetSpec, files map[string][]string) (classes []string, train, valid []int, err error) {
 	classes = spec.Classes
-	if spec.BalancedValid && spec.ImbalanceFactor <= 0 {
+	seen := map[string]bool{}
+	for _, c := range classes {
+		if seen[c] {
+			return nil, nil, nil, fmt.Errorf("class %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	if spec.ImbalanceFactor < 0 {
+		return nil, nil, nil, fmt.Errorf("imbalance_factor %v, need >= 1 (or 0 for counts)", spec.ImbalanceFactor)
+	}
+	if spec.BalancedValid && spec.ImbalanceFactor == 0 {
 		return nil, nil, nil, fmt.Errorf("balanced_valid needs imbalance_factor")
 	}
 	if spec.ImbalanceFactor > 0 {
@@ -129,17 +138,7 @@ func resolveCounts(spec SubsetSpec, files map[string][]string) (classes []string
 		if ratio == 0 {
 			ratio = 1.0 / 3
 		}
-		if !(ratio > 0) {
-			return nil, nil, nil, fmt.Errorf("valid_ratio %v, need > 0", ratio)
-		}
-		if train, err = LongTailCounts(nMax, len(classes), spec.ImbalanceFactor); err != nil {
-			return nil, nil, nil, err
-		}
-		validFactor := spec.ImbalanceFactor
-		if spec.BalancedValid {
-			validFactor = 1
-		}
-		valid, err = LongTailCounts(max(1, int(math.Round(float64(nMax)*ratio))), len(classes), validFactor)
+		train, valid, err = longTailSplits(nMax, len(classes), spec.ImbalanceFactor, ratio, spec.BalancedValid)
 		return classes, train, valid, err
 	}
 	train, valid = spec.TrainCounts, spec.ValidCounts

@@ -88,6 +88,9 @@ func TestStudySubsetErrors(t *testing.T) {
 		{SubsetSpec{Classes: []string{"a", "z"}, TrainCounts: []int{1, 1}, ValidCounts: []int{1, 1}}, `study subset: class folder "z" not in ` + src + " (has a, b)"},
 		{SubsetSpec{TrainCounts: []int{1}, ValidCounts: []int{1, 1}}, "study subset of " + src + ": 1 train counts but 2 valid counts"},
 		{SubsetSpec{ImbalanceFactor: 10, TrainCounts: []int{1}}, "study subset of " + src + ": give either counts or imbalance_factor, not both"},
+		{SubsetSpec{Classes: []string{"a", "a"}, TrainCounts: []int{1, 1}, ValidCounts: []int{1, 1}}, "study subset of " + src + `: class "a" listed twice`},
+		{SubsetSpec{ImbalanceFactor: -10}, "study subset of " + src + ": imbalance_factor -10, need >= 1 (or 0 for counts)"},
+		{SubsetSpec{ImbalanceFactor: 10, ValidRatio: -1}, "study subset of " + src + ": valid_ratio -1, need > 0"},
 		{SubsetSpec{BalancedValid: true}, "study subset of " + src + ": balanced_valid needs imbalance_factor"},
 		{SubsetSpec{Classes: []string{"a"}, TrainCounts: []int{0}, ValidCounts: []int{1}}, "study subset of " + src + ": class 0: train count 0, valid count 1; need train >= 1, valid >= 0"},
 	}
