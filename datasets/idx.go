@@ -8,6 +8,7 @@ import (
 	"image"
 	"io"
 	"os"
+	"sync"
 )
 
 // idxImages is an IDX image file (MNIST's format): n grey images of
@@ -27,8 +28,22 @@ func (m *idxImages) gray(i int) *image.NRGBA {
 	return img
 }
 
-// readIDXFile reads a whole IDX file, gzip-compressed or not.
+// idxCache keeps decompressed IDX files for the life of the process
+// (about 55 MB for MNIST's four), so that repeated loads, as in a search
+// over imbalance factors or seeds, skip the slow gunzip.
+var idxCache = struct {
+	sync.Mutex
+	files map[string][]byte
+}{files: map[string][]byte{}}
+
+// readIDXFile reads a whole IDX file, gzip-compressed or not; callers must
+// not modify the result.
 func readIDXFile(path string) ([]byte, error) {
+	idxCache.Lock()
+	defer idxCache.Unlock()
+	if raw, ok := idxCache.files[path]; ok {
+		return raw, nil
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -42,6 +57,7 @@ func readIDXFile(path string) ([]byte, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
+	idxCache.files[path] = raw
 	return raw, nil
 }
 
