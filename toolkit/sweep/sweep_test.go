@@ -66,10 +66,10 @@ func fakeTrial(labels []int, dir string) TrialFunc {
 		l.Results.ValidLoss = []float64{1 / (1 + t.Config.Thresh + float64(t.Fold))}
 		l.Results.ValidAccuracy = []float64{0}
 		l.Results.TrainLoss, l.Results.TrainAccuracy = []float64{1}, []float64{0}
-		l.Results.ValidPrecision = map[string][]float64{"a": {0}, "b": {0}, "c": {0}}
-		l.Results.ValidRecall = map[string][]float64{"a": {0}, "b": {0}, "c": {0}}
-		l.Results.TrainPrecision = map[string][]float64{"a": {0}, "b": {0}, "c": {0}}
-		l.Results.TrainRecall = map[string][]float64{"a": {0}, "b": {0}, "c": {0}}
+		l.Results.ValidPrecision = map[string]runlog.Series{"a": {0}, "b": {0}, "c": {0}}
+		l.Results.ValidRecall = map[string]runlog.Series{"a": {0}, "b": {0}, "c": {0}}
+		l.Results.TrainPrecision = map[string]runlog.Series{"a": {0}, "b": {0}, "c": {0}}
+		l.Results.TrainRecall = map[string]runlog.Series{"a": {0}, "b": {0}, "c": {0}}
 		l.Y.Valid = runlog.SplitLabels{True: map[string][]int{"0": yt}, Pred: map[string][]int{"0": yp}}
 		l.Y.Train = runlog.SplitLabels{True: map[string][]int{"0": {}}, Pred: map[string][]int{"0": {}}}
 		if os.Getenv("SWEEP_SLOW") != "" {
@@ -259,7 +259,7 @@ func TestBestBy(t *testing.T) {
 	mk := func(yt, yp []int) *runlog.Log {
 		l := &runlog.Log{Run: &runlog.RunInfo{Classes: []string{"a", "b"}, TrainCounts: []int{10, 2}, Status: runlog.StatusFinished}}
 		l.Results.ValidLoss = []float64{0.5}
-		l.Results.ValidPrecision = map[string][]float64{"a": {0}, "b": {0}}
+		l.Results.ValidPrecision = map[string]runlog.Series{"a": {0}, "b": {0}}
 		l.Y.Valid = runlog.SplitLabels{True: map[string][]int{"0": yt}, Pred: map[string][]int{"0": yp}}
 		return l
 	}
