@@ -1,0 +1,427 @@
+package toolkit
+
+import (
+	gocontext "context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/data"
+	"github.com/debiaser/debiaser/toolkit/losses"
+	"github.com/debiaser/debiaser/toolkit/models"
+	"github.com/debiaser/debiaser/toolkit/optim"
+	"github.com/debiaser/debiaser/toolkit/runlog"
+	"github.com/debiaser/debiaser/toolkit/sampling"
+	"github.com/debiaser/debiaser/toolkit/train"
+	"github.com/debiaser/debiaser/toolkit/transforms"
+)
+
+// Experiment builds one training run. Every method sets fields of its
+// config (or run options) and returns the experiment; the first error is
+// kept and returned by Config, Run or MustRun.
+type Experiment struct {
+	cfg         config.Config
+	note        string
+	logDir      string
+	logPath     string
+	checkpoints bool
+	resume      bool
+	restoreBest bool
+	progress    io.Writer
+	train       *data.Dataset
+	valid       *data.Dataset
+	backend     backends.Backend
+	err         error
+}
+
+// New starts from the study's baseline recipe (config.Defaults) on the
+// embedded default dataset; set what differs.
+func New() *Experiment { return FromConfig(config.Defaults()) }
+
+// FromConfig starts from a complete config, e.g. a var_dict read back.
+func FromConfig(c config.Config) *Experiment {
+	return &Experiment{cfg: c, logDir: "runs", restoreBest: true}
+}
+
+// FromLog starts from the var_dict of a run log, to re-run it.
+func FromLog(path string) (*Experiment, error) {
+	l, err := runlog.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return FromConfig(l.VarDict).Note(l.Note), nil
+}
+
+func (e *Experiment) set(fn func(c *config.Config)) *Experiment {
+	fn(&e.cfg)
+	return e
+}
+
+func (e *Experiment) fail(err error) *Experiment {
+	if e.err == nil {
+		e.err = err
+	}
+	return e
+}
+
+// Set sets any config field by its var_dict key, with the value's JSON
+// form: Set("beta", 0.99), Set("sampling_strategy", "weighted").
+func (e *Experiment) Set(key string, value any) *Experiment {
+	b, err := json.Marshal(map[string]any{key: value})
+	if err != nil {
+		return e.fail(fmt.Errorf("set %q: %w", key, err))
+	}
+	if _, err := config.Decode(b, &e.cfg, true); err != nil {
+		return e.fail(err)
+	}
+	return e
+}
+
+// Dataset selects an embedded dataset by name ("mnist-lt", "fashion-mnist-lt").
+func (e *Experiment) Dataset(name string) *Experiment {
+	return e.set(func(c *config.Config) { c.Dataset, c.TrainPath, c.ValidPath = name, "", "" })
+}
+
+// Data is the study's load_image(train_path, valid_path): image folders
+// with one sub-folder per class. An empty validPath splits trainPath by
+// the valid fraction (ValidFraction).
+func (e *Experiment) Data(trainPath, validPath string) *Experiment {
+	return e.set(func(c *config.Config) { c.Dataset, c.TrainPath, c.ValidPath = "", trainPath, validPath })
+}
+
+// Datasets trains on datasets already in memory (their images are resized
+// by the transforms).
+func (e *Experiment) Datasets(train, valid *data.Dataset) *Experiment {
+	e.train, e.valid = train, valid
+	return e
+}
+
+// ValidFraction is the share of each class held out when Data has no valid folder.
+func (e *Experiment) ValidFraction(f float64) *Experiment {
+	return e.set(func(c *config.Config) { c.ValidFraction = f })
+}
+
+// ImbalanceFactor shapes an embedded long-tailed dataset (n_max / n_min).
+func (e *Experiment) ImbalanceFactor(f float64) *Experiment {
+	return e.set(func(c *config.Config) { c.ImbalanceFactor = f })
+}
+
+// SkipBadFiles skips unreadable images (they are reported) instead of failing.
+func (e *Experiment) SkipBadFiles() *Experiment {
+	return e.set(func(c *config.Config) { c.SkipBadFiles = true })
+}
+
+// BatchSize sets batch_size.
+func (e *Experiment) BatchSize(n int) *Experiment { return e.set(func(c *config.Config) { c.BatchSize = n }) }
+
+// Sampling sets sampling_strategy: "none", "weighted", "oversampling", "undersampling".
+func (e *Experiment) Sampling(strategy string) *Experiment {
+	return e.set(func(c *config.Config) { c.SamplingStrategy = strategy })
+}
+
+// ImageSize sets image_size, the side of the square model input.
+func (e *Experiment) ImageSize(n int) *Experiment { return e.set(func(c *config.Config) { c.ImageSize = n }) }
+
+// Normalize sets normalize_mean and normalize_std: one value for every
+// channel, or three (mean..., std...) as Normalize(m1, m2, m3, s1, s2, s3).
+func (e *Experiment) Normalize(meanStd ...float64) *Experiment {
+	switch len(meanStd) {
+	case 2:
+		return e.set(func(c *config.Config) {
+			c.NormalizeMean, c.NormalizeStd = []float64{meanStd[0]}, []float64{meanStd[1]}
+		})
+	case 6:
+		return e.set(func(c *config.Config) {
+			c.NormalizeMean, c.NormalizeStd = meanStd[:3:3], meanStd[3:]
+		})
+	}
+	return e.fail(&config.FieldError{Key: "normalize_mean", Reason: fmt.Sprintf("Normalize takes 2 or 6 values, got %d", len(meanStd))})
+}
+
+// Flips turns on random horizontal and vertical flips.
+func (e *Experiment) Flips(horizontal, vertical bool) *Experiment {
+	return e.set(func(c *config.Config) { c.HFlip, c.VFlip = horizontal, vertical })
+}
+
+// Rotate turns on random rotation in [-degrees, degrees]; 0 turns it off.
+func (e *Experiment) Rotate(degrees float64) *Experiment {
+	return e.set(func(c *config.Config) { c.Rotate, c.Degrees = degrees > 0, degrees })
+}
+
+// Crop turns on random resized crops for training (centre crop for validation).
+func (e *Experiment) Crop(on bool) *Experiment { return e.set(func(c *config.Config) { c.Crop = on }) }
+
+// Model is the study's load_model(model_id, pretrained, full).
+func (e *Experiment) Model(name string, pretrained, full bool) *Experiment {
+	return e.set(func(c *config.Config) { c.ModelName, c.Pretrained, c.Full = name, pretrained, full })
+}
+
+// Weights loads a local .pth or .safetensors state dict into the model.
+func (e *Experiment) Weights(path string) *Experiment {
+	return e.set(func(c *config.Config) { c.WeightsPath = path })
+}
+
+// Loss is the study's load_loss(loss_family, loss_type): "baseline"; "CB"
+// with "CE", "BCE_sigmoid", "BCE_softmax" or "focal"; "MFE" with "MFE" or "MSFE".
+func (e *Experiment) Loss(family, lossType string) *Experiment {
+	return e.set(func(c *config.Config) { c.LossFamily, c.LossType = family, lossType })
+}
+
+// Weighting sets the class weights of CB losses: "INS", "ISNS", "ENS" (with beta), or "none".
+func (e *Experiment) Weighting(weighting string, beta float64) *Experiment {
+	return e.set(func(c *config.Config) { c.Weighting, c.Beta = weighting, beta })
+}
+
+// Gamma sets the focal loss's gamma.
+func (e *Experiment) Gamma(g float64) *Experiment { return e.set(func(c *config.Config) { c.Gamma = g }) }
+
+// Optimizer is the study's load_optimizer(optimizer_name, lr): "Adam" or "SGD".
+func (e *Experiment) Optimizer(name string, lr float64) *Experiment {
+	return e.set(func(c *config.Config) { c.Optimizer, c.LearningRate = name, lr })
+}
+
+// Regularize sets reg_strategy with its parameter: "wei_dec" with the
+// weight decay, "maxnorm" with the threshold, "l2_norm" (value ignored),
+// "none".
+func (e *Experiment) Regularize(strategy string, value float64) *Experiment {
+	return e.set(func(c *config.Config) {
+		c.RegStrategy = strategy
+		switch strategy {
+		case config.RegWeightDecay:
+			c.WeightDecay = value
+		case config.RegMaxNorm:
+			c.Thresh = value
+		}
+	})
+}
+
+// Epochs sets epochs.
+func (e *Experiment) Epochs(n int) *Experiment { return e.set(func(c *config.Config) { c.Epochs = n }) }
+
+// Patience stops training after n epochs without a better validation loss
+// (0: never) and restores the best epoch's weights.
+func (e *Experiment) Patience(n int) *Experiment { return e.set(func(c *config.Config) { c.Patience = n }) }
+
+// Seed sets the seed of everything random in the run.
+func (e *Experiment) Seed(s int64) *Experiment { return e.set(func(c *config.Config) { c.Seed = s }) }
+
+// Backend names the GoMLX backend ("gofast", "go", "xla:cpu", "xla:/path/to/plugin.so");
+// empty picks one (see SelectBackend).
+func (e *Experiment) Backend(name string) *Experiment {
+	return e.set(func(c *config.Config) { c.Backend = name })
+}
+
+// UseBackend runs on a backend already made (notebooks share one).
+func (e *Experiment) UseBackend(b backends.Backend) *Experiment {
+	e.backend = b
+	return e
+}
+
+// Note is the log's free-text note (the study's note).
+func (e *Experiment) Note(s string) *Experiment {
+	e.note = s
+	return e
+}
+
+// LogID names the log file (LOGDIR/LOGID.json); default: the note and date.
+func (e *Experiment) LogID(id string) *Experiment { return e.set(func(c *config.Config) { c.LogID = id }) }
+
+// LogDir is where the run log goes (default "runs"); "" keeps it in memory.
+func (e *Experiment) LogDir(dir string) *Experiment {
+	e.logDir = dir
+	return e
+}
+
+// LogPath writes the run log at exactly this path.
+func (e *Experiment) LogPath(path string) *Experiment {
+	e.logPath = path
+	return e
+}
+
+// Checkpoints keeps the model after every epoch next to the log, so the
+// run can be resumed (Resume).
+func (e *Experiment) Checkpoints(on bool) *Experiment {
+	e.checkpoints = on
+	return e
+}
+
+// Resume continues the run at LogPath from its checkpoint.
+func (e *Experiment) Resume() *Experiment {
+	e.resume, e.checkpoints = true, true
+	return e
+}
+
+// Verbose sends progress lines to w (the study's verbose=True); nil is silent.
+func (e *Experiment) Verbose(w io.Writer) *Experiment {
+	e.progress = w
+	return e
+}
+
+// Config returns the config as it stands, validated.
+func (e *Experiment) Config() (config.Config, error) {
+	if e.err != nil {
+		return e.cfg, e.err
+	}
+	return e.cfg, e.cfg.Validate()
+}
+
+// Result is a finished run.
+type Result struct {
+	Log     *runlog.Log
+	LogPath string
+	Config  config.Config
+	Model   *models.Model
+	// Context holds the trained variables.
+	Context *context.Context
+	Backend backends.Backend
+	// Skipped lists the image files left out under SkipBadFiles.
+	Skipped []*data.FileError
+}
+
+// MustRun is Run for notebooks: it panics on error.
+func (e *Experiment) MustRun() *Result {
+	r, err := e.Run(gocontext.Background())
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// Run loads the data, builds every piece from the config, trains, and
+// returns the run. The log is written after every epoch; a failed run still
+// returns (and writes) its log, with the error.
+func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
+	cfg, err := e.Config()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	trainSet, validSet := e.train, e.valid
+	if trainSet == nil {
+		split, err := LoadData(cfg)
+		if err != nil {
+			return nil, err
+		}
+		trainSet, validSet, res.Skipped = split.Train, split.Valid, split.Skipped
+	}
+	if trainSet == nil || validSet == nil {
+		return nil, errors.New("experiment: Datasets needs both a training and a validation set")
+	}
+	if cfg.NClass == 0 {
+		cfg.NClass = len(trainSet.Classes)
+	} else if cfg.NClass != len(trainSet.Classes) {
+		return nil, &config.FieldError{Key: "n_class", Reason: fmt.Sprintf("%d, but the data has %d classes %v", cfg.NClass, len(trainSet.Classes), trainSet.Classes)}
+	}
+
+	pipe, err := transforms.FromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sampler, err := sampling.New(cfg.SamplingStrategy, sampling.Options{Weight: cfg.SamplingWeight})
+	if err != nil {
+		return nil, &config.FieldError{Key: "sampling_strategy", Reason: err.Error()}
+	}
+	epochSize, err := sampler.Indices(trainSet.Labels, len(trainSet.Classes), 0, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("experiment: sampling: %w", err)
+	}
+	lossCfg := losses.FromConfig(cfg)
+	lossFn, err := losses.New(lossCfg, trainSet.Counts())
+	if err != nil {
+		return nil, err
+	}
+	opt, err := optim.New(cfg, (len(epochSize)+cfg.BatchSize-1)/cfg.BatchSize)
+	if err != nil {
+		return nil, err
+	}
+	model, err := models.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	backend, info := e.backend, ""
+	if backend == nil {
+		if backend, info, err = SelectBackend(cfg.Backend); err != nil {
+			return nil, err
+		}
+	} else {
+		info = describe(backend)
+	}
+	mctx := context.New()
+	if err := model.Init(mctx, backend); err != nil {
+		return nil, err
+	}
+
+	logPath := e.logPath
+	if logPath == "" && e.logDir != "" {
+		logPath = filepath.Join(e.logDir, logName(cfg.LogID, e.note, time.Now())+".json")
+	}
+	ckpt := ""
+	if e.checkpoints && logPath != "" {
+		ckpt = strings.TrimSuffix(logPath, ".json") + ".ckpt"
+	}
+	out, runErr := train.Run(ctx, train.Setup{
+		Config: cfg, Train: trainSet, Valid: validSet,
+		Backend: backend, BackendInfo: info,
+		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
+		Batcher: &batcher{
+			train: data.Batcher{Data: trainSet, Transform: pipe.InMode(transforms.Train), Seed: cfg.Seed},
+			valid: data.Batcher{Data: validSet, Transform: pipe.InMode(transforms.Eval), Seed: cfg.Seed},
+		},
+		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
+		Context:       mctx,
+		Note:          e.note,
+		LogPath:       logPath,
+		CheckpointDir: ckpt,
+		Resume:        e.resume,
+		RestoreBest:   e.restoreBest,
+		Progress:      e.progress,
+	})
+	res.LogPath, res.Config, res.Model, res.Backend = logPath, cfg, model, backend
+	if out != nil {
+		res.Log, res.Context = out.Log, out.Context
+	}
+	return res, runErr
+}
+
+// batcher adapts data.Batcher to train.Batcher: training samples get the
+// random transforms, validation samples the deterministic ones.
+type batcher struct{ train, valid data.Batcher }
+
+func (b *batcher) Batch(indices []int, epoch, position int, training bool) (images, labels *tensors.Tensor, err error) {
+	if training {
+		return b.train.Tensors(indices, epoch, position)
+	}
+	return b.valid.Tensors(indices, epoch, position)
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// logName is the log's file name: the log id, else the note and the date.
+func logName(id, note string, now time.Time) string {
+	if id != "" {
+		return unsafeName.ReplaceAllString(id, "_")
+	}
+	base := unsafeName.ReplaceAllString(strings.TrimSpace(note), "_")
+	if base == "" {
+		base = "run"
+	}
+	return base + "-" + now.Format(runlog.DateLayout)
+}
+
+func init() {
+	// GoMLX's XLA backend must never try to download its plugin here.
+	if os.Getenv("GOMLX_NO_AUTO_INSTALL") == "" {
+		os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
+	}
+}
