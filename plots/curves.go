@@ -78,6 +78,9 @@ func prCurve(scores []float64, pos []bool) curve {
 		c.area += (r - c.x[len(c.x)-1]) * p
 		c.x = append(c.x, r)
 		c.y = append(c.y, p)
+		if tp == P {
+			break // full recall: lower thresholds only add false positives
+		}
 	}
 	return c
 }
@@ -157,7 +160,8 @@ func curveFigure(l *runlog.Log, fn func([]float64, []bool) curve, what, xl, yl, 
 	f.Height = 5.5 * vg.Inch
 	p := f.Panel(0, 0)
 	p.X.Label.Text, p.Y.Label.Text = xl, yl
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 100, 0, 100
+	// A little room around 0-100 keeps curves on the edges visible.
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -2, 102, -2, 102
 	p.Add(plotter.NewGrid())
 	if area == "AUC" {
 		diag, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 100, Y: 100}})

@@ -13,36 +13,26 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// refLine is a vertical (at an x value) or horizontal (at a y value)
-// reference line across the whole data area, such as the best epoch or a
-// baseline. It is also its own legend thumbnail.
+// refLine is a vertical reference line at an x value across the whole
+// data area, such as the best epoch or a baseline value. It is also its
+// own legend thumbnail.
 type refLine struct {
-	vertical bool
-	at       float64
+	at float64
 	draw.LineStyle
 }
 
-func vLine(x float64, sty draw.LineStyle) *refLine { return &refLine{vertical: true, at: x, LineStyle: sty} }
-func hLine(y float64, sty draw.LineStyle) *refLine { return &refLine{at: y, LineStyle: sty} }
+func vLine(x float64, sty draw.LineStyle) *refLine { return &refLine{at: x, LineStyle: sty} }
 
 // Plot implements plot.Plotter.
 func (r *refLine) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	if r.vertical {
-		x := trX(r.at)
-		c.StrokeLines(r.LineStyle, c.ClipLinesX([]vg.Point{{X: x, Y: c.Min.Y}, {X: x, Y: c.Max.Y}})...)
-		return
-	}
-	y := trY(r.at)
-	c.StrokeLines(r.LineStyle, c.ClipLinesY([]vg.Point{{X: c.Min.X, Y: y}, {X: c.Max.X, Y: y}})...)
+	trX, _ := p.Transforms(&c)
+	x := trX(r.at)
+	c.StrokeLines(r.LineStyle, c.ClipLinesX([]vg.Point{{X: x, Y: c.Min.Y}, {X: x, Y: c.Max.Y}})...)
 }
 
-// DataRange keeps the line's position inside the axis range.
+// DataRange keeps the line's position inside the x axis range.
 func (r *refLine) DataRange() (xmin, xmax, ymin, ymax float64) {
-	if r.vertical {
-		return r.at, r.at, math.Inf(1), math.Inf(-1)
-	}
-	return math.Inf(1), math.Inf(-1), r.at, r.at
+	return r.at, r.at, math.Inf(1), math.Inf(-1)
 }
 
 // Thumbnail implements plot.Thumbnailer.
