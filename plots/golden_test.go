@@ -78,7 +78,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !ok {
-				bad := filepath.Join(t.TempDir(), tc.name+".png")
+				bad := filepath.Join(os.TempDir(), "plots-got-"+tc.name+".png")
 				_ = os.WriteFile(bad, got, 0o644)
 				t.Errorf("%s differs from %s (got written to %s; run go test -regen if the change is intended)", tc.name, golden, bad)
 			}
