@@ -246,6 +246,8 @@ func Overlay(logs []*runlog.Log, metric string) (*Figure, error) {
 		f.AddLegend(names[r], line)
 	}
 	f.AddLegend("marker: best epoch")
+	// Room for markers at the last epoch.
+	p.X.Min, p.X.Max = 0, p.X.Max+0.3
 	return f, nil
 }
 

@@ -75,6 +75,8 @@ func MetricLabel(name string) string {
 	switch {
 	case name == "epoch_seconds":
 		return s + " (s)"
+	case strings.Contains(name, "loss"):
+		return s + " (mean per sample)"
 	case IsRate(name):
 		return s + " (%)"
 	}

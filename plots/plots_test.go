@@ -241,7 +241,7 @@ func TestBaselineDeltas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeader := []string{"method", "accuracy (%)", "Δ accuracy (points)", "loss", "Δ loss"}
+	wantHeader := []string{"method", "accuracy (%)", "Δ accuracy (points)", "loss (mean per sample)", "Δ loss (mean per sample)"}
 	if !slices.Equal(tab.Header, wantHeader) {
 		t.Errorf("header = %q, want %q", tab.Header, wantHeader)
 	}
