@@ -248,13 +248,17 @@ func Overlay(logs []*runlog.Log, metric string) (*Figure, error) {
 	f.AddLegend("marker: best epoch")
 	// Room for markers at the last epoch.
 	p.X.Min, p.X.Max = 0, p.X.Max+0.3
+	padRange(&p.Y.Min, &p.Y.Max, true)
 	return f, nil
 }
 
 // padRange widens an axis range by 8% at the top (and the bottom when
 // both is set), so bars and points at the extremes stay off the edge.
 func padRange(lo, hi *float64, both bool) {
-	span := math.Max(*hi-*lo, 1)
+	span := *hi - *lo
+	if span <= 0 {
+		span = math.Max(math.Abs(*hi), 1)
+	}
 	*hi += 0.08 * span
 	if both {
 		*lo -= 0.08 * span

@@ -87,6 +87,7 @@ func LossAccuracy(l *runlog.Log) (*Figure, error) {
 		f.AddLegend(s.name, ll)
 	}
 	addEpochLegend(f, l, best)
+	padPanelsY(f)
 	return f, nil
 }
 
@@ -135,6 +136,7 @@ func PerClass(l *runlog.Log, split string) (*Figure, error) {
 		}
 	}
 	addEpochLegend(f, l, best)
+	padPanelsY(f)
 	return f, nil
 }
 
@@ -239,4 +241,16 @@ func confusion(l *runlog.Log, epoch, n int) ([][]int, error) {
 		cm[t][p]++
 	}
 	return cm, nil
+}
+
+// padPanelsY gives every panel's y range a margin, so lines at 0% or 100%
+// stay off the frame.
+func padPanelsY(f *Figure) {
+	for _, row := range f.Panels {
+		for _, p := range row {
+			if p != nil {
+				padRange(&p.Y.Min, &p.Y.Max, true)
+			}
+		}
+	}
 }
