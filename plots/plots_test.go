@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/vg/draw"
+
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
@@ -281,5 +283,63 @@ func TestCVSummary(t *testing.T) {
 		if i > 0 && g.Mean > groups[i-1].Mean {
 			t.Errorf("groups not sorted by mean: %v after %v", g.Mean, groups[i-1].Mean)
 		}
+	}
+}
+
+func TestExtrasAgreeWithLabels(t *testing.T) {
+	l := readFixture(t, "run_weighted.json")
+	n := len(fixtureClasses)
+	fromY, err := confusion(l, 3, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range fromY {
+		// Row sums are the class supports of the validation split.
+		sum := 0
+		for _, v := range fromY[r] {
+			sum += v
+		}
+		if sum != fixtureValid[r] {
+			t.Errorf("row %d sums to %d, want %d", r, sum, fixtureValid[r])
+		}
+	}
+	// The stored extra wins over y.
+	l.Results.ValidConfusionMatrix = make([][][]int, 4)
+	l.Results.ValidConfusionMatrix[3] = [][]int{{9, 0, 0, 0}, {0, 9, 0, 0}, {0, 0, 9, 0}, {0, 0, 0, 9}}
+	stored, err := confusion(l, 3, n)
+	if err != nil || stored[0][0] != 9 {
+		t.Errorf("stored matrix not used: %v, %v", stored, err)
+	}
+	l.Results.ValidConfusionMatrix[3] = [][]int{{1, 2}, {3, 4}}
+	if _, err := confusion(l, 3, n); !errors.Is(err, ErrClassMismatch) {
+		t.Errorf("2x2 matrix for 4 classes: err = %v", err)
+	}
+	drawn, err := sampledCounts(l, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e, row := range drawn {
+		sum := 0
+		for _, v := range row {
+			sum += v
+		}
+		if sum != 300 {
+			t.Errorf("epoch %d drew %d images, want 300", e, sum)
+		}
+	}
+	l.Results.SampledClassCounts = [][]int{{1, 2, 3}}
+	if _, err := sampledCounts(l, n); !errors.Is(err, ErrClassMismatch) {
+		t.Errorf("3 counts for 4 classes: err = %v", err)
+	}
+}
+
+// panicky is a chart whose drawing panics, as gonum does on some bad input.
+type panicky struct{}
+
+func (panicky) Draw(draw.Canvas) { panic("boom") }
+
+func TestRenderRecoversPanics(t *testing.T) {
+	if _, err := Render(panicky{}, "png", 0, 0); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("err = %v, want the panic as an error", err)
 	}
 }
