@@ -24,4 +24,9 @@
 // recall) are drawn in percent and changes in percentage points. Colours
 // come from the Okabe-Ito palette, which stays distinct under the common
 // forms of colour blindness; a class keeps its colour in every chart.
+//
+// PNG and PDF carry gonum's bundled Liberation fonts; SVG names them
+// without embedding (embedding costs about 0.5 MB a chart), so a viewer
+// lacking them substitutes a similar font, and the legend strip keeps some
+// slack for that.
 package plots

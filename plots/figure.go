@@ -102,7 +102,9 @@ func (f *Figure) Draw(c draw.Canvas) {
 	}
 	if f.legendEntries > 0 {
 		r := f.Legend.Rectangle(c)
-		w := r.Max.X - r.Min.X + vg.Points(4)
+		// 15% slack: an SVG viewer without the Liberation fonts substitutes
+		// a wider serif, and the legend must still fit.
+		w := (r.Max.X-r.Min.X)*1.15 + vg.Points(4)
 		lc := c
 		lc.Min.X = c.Max.X - w
 		lc.Max.Y -= vg.Points(20) // level with the panels' data, below their titles

@@ -196,6 +196,9 @@ func Scatter(logs []*runlog.Log, split string) (*Figure, error) {
 		p := f.Panel(c/cols, c%cols)
 		padRange(&p.X.Min, &p.X.Max, true)
 		padRange(&p.Y.Min, &p.Y.Max, true)
+		// Rates live in 0-100: keep only a sliver of room beyond.
+		p.X.Min, p.X.Max = math.Max(p.X.Min, -2), math.Min(p.X.Max, 102)
+		p.Y.Min, p.Y.Max = math.Max(p.Y.Min, -2), math.Min(p.Y.Max, 102)
 	}
 	for i := len(classes); i < rows*cols; i++ {
 		f.Panels[i/cols][i%cols] = nil

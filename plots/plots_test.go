@@ -183,8 +183,11 @@ func TestSaveAll(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			dir := t.TempDir()
-			paths, err := SaveAll(readFixture(t, tt.fixture), filepath.Join(dir, "out"), "svg")
+			dir := filepath.Join(t.TempDir(), "out")
+			if out := os.Getenv("PLOTS_OUT"); out != "" { // keep them for looking at
+				dir = filepath.Join(out, "saveall", strings.TrimSuffix(tt.fixture, ".json"))
+			}
+			paths, err := SaveAll(readFixture(t, tt.fixture), dir, "svg")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,6 +208,9 @@ func TestSaveAll(t *testing.T) {
 
 func TestSaveAllRuns(t *testing.T) {
 	dir := t.TempDir()
+	if out := os.Getenv("PLOTS_OUT"); out != "" {
+		dir = filepath.Join(out, "saveallruns")
+	}
 	logs := append(methodLogs(t), readFixture(t, "study_layout.json"))
 	paths, err := SaveAllRuns(logs, dir, "png", RunsOptions{})
 	if err != nil {
