@@ -1,6 +1,9 @@
 package data
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"image"
 )
@@ -47,4 +50,25 @@ func (d *Dataset) Subset(indices []int) (*Dataset, error) {
 		}
 	}
 	return out, nil
+}
+
+// Fingerprint identifies the dataset's content: classes, labels and every
+// pixel, as a hex SHA-256. A search refuses to resume on other data.
+func (d *Dataset) Fingerprint() string {
+	h := sha256.New()
+	for _, c := range d.Classes {
+		fmt.Fprintf(h, "class %q\n", c)
+	}
+	var buf [8]byte
+	for i, img := range d.Images {
+		binary.LittleEndian.PutUint64(buf[:], uint64(d.Labels[i]))
+		h.Write(buf[:])
+		b := img.Bounds()
+		fmt.Fprintf(h, "%dx%d", b.Dx(), b.Dy())
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			off := img.PixOffset(b.Min.X, y)
+			h.Write(img.Pix[off : off+4*b.Dx()])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/debiaser/debiaser/toolkit/runlog"
+)
+
+func runSummary(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("summary", stderr)
+	sortBy := fs.String("sort", "valid_accuracy", "metric to sort by, best first (losses ascending)")
+	columns := fs.String("columns", "", "comma-separated columns: metrics (valid_recall:minority, ...), var_dict keys, note, epoch...; empty: the study's table")
+	format := fs.String("format", "text", "text, csv, markdown or html")
+	last := fs.Bool("last", false, "report the last epoch instead of each run's best")
+	baseline := fs.String("baseline", "", "note or file of the baseline run: report change in points against it")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: debiaser summary [flags] DIR|LOG.json ...")
+		fs.PrintDefaults()
+	}
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{"summary needs at least one folder or log file"}
+	}
+	logs, err := readLogs(fs.Args(), stderr)
+	if err != nil {
+		return err
+	}
+	opts := runlog.SummaryOptions{SortBy: *sortBy, Last: *last}
+	if *columns != "" {
+		opts.Columns = strings.Split(*columns, ",")
+	}
+	t, err := runlog.Summarize(logs, opts)
+	if err != nil {
+		return err
+	}
+	if *baseline != "" {
+		if t, err = runlog.CompareToBaseline(t, *baseline); err != nil {
+			return err
+		}
+	}
+	return t.Write(stdout, *format)
+}
+
+// readLogs reads log files (an unreadable one is an error naming it) and
+// every log under folders.
+// Under folders, files that are not run logs (a search manifest, a broken
+// log) are reported on warn and skipped.
+func readLogs(paths []string, warn io.Writer) ([]*runlog.Log, error) {
+	var logs []*runlog.Log
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".json") {
+			l, err := runlog.Read(p)
+			if err != nil {
+				return nil, err
+			}
+			logs = append(logs, l)
+			continue
+		}
+		ls, err := runlog.ReadDir(p)
+		if err != nil {
+			if len(ls) == 0 {
+				return nil, err
+			}
+			fmt.Fprintf(warn, "warning: skipped: %v\n", err)
+		}
+		logs = append(logs, ls...)
+	}
+	if len(logs) == 0 {
+		return nil, fmt.Errorf("no run logs in %s", strings.Join(paths, ", "))
+	}
+	return logs, nil
+}

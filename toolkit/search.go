@@ -1,0 +1,53 @@
+package toolkit
+
+import (
+	gocontext "context"
+	"fmt"
+	"io"
+
+	"github.com/debiaser/debiaser/toolkit/sweep"
+)
+
+// Search runs the study's manual_opt: spec's grid crossed with K
+// stratified folds of the training data spec.Base names, each trial an
+// ordinary run (its log in dir/trials). share picks this process's trials
+// (Share{0, 1}: all of them). When every trial has finished, the table of
+// mean and standard deviation per combination is returned; otherwise the
+// table is nil (collect it later with sweep.Collect). Samplers apply to
+// each training fold only; validation folds are untouched.
+func Search(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Share, progress io.Writer) (*sweep.Table, sweep.Progress, error) {
+	var p sweep.Progress
+	split, err := LoadData(spec.Base)
+	if err != nil {
+		return nil, p, err
+	}
+	all := split.Train
+	spec.Fingerprint = all.Fingerprint()
+	trials, err := spec.Trials(dir, all.Labels, len(all.Classes))
+	if err != nil {
+		return nil, p, err
+	}
+	p, err = sweep.Run(ctx, dir, spec, trials, share, func(ctx gocontext.Context, t sweep.Trial) error {
+		tr, err := all.Subset(t.TrainIdx)
+		if err != nil {
+			return err
+		}
+		va, err := all.Subset(t.ValidIdx)
+		if err != nil {
+			return err
+		}
+		if progress != nil {
+			fmt.Fprintf(progress, "trial %s (%d/%d)\n", t.Name(), t.Index+1, len(trials))
+		}
+		_, err = FromConfig(t.Config).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress).Run(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, p, err
+	}
+	t, err := sweep.Collect(dir)
+	if err != nil {
+		return nil, p, nil // other shares have not finished yet
+	}
+	return t, p, nil
+}
