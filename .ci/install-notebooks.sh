@@ -3,6 +3,8 @@
 # the GoNB kernel (pinned in .ci/notebook-tools/go.mod) and goimports, and
 # registers the kernel. Idempotent and quick when everything is already there.
 # Prints the versions it ends up with.
+# NOTEBOOKS_APT=0 skips apt (an image whose Jupyter comes from elsewhere, as
+# docker/Dockerfile's JupyterLab); the jupyter on PATH is then used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +13,10 @@ GOIMPORTS_VERSION=v0.52.0   # golang.org/x/tools
 export GOFLAGS=-buildvcs=false
 
 # 1. Jupyter (nbconvert + nbclient + jupyter-client) from Debian.
-if ! dpkg-query -W -f='${Status}' jupyter-nbconvert 2>/dev/null | grep -q 'install ok installed'; then
+jupyter=/usr/bin/jupyter
+if [ "${NOTEBOOKS_APT:-1}" = 0 ]; then
+  jupyter=jupyter
+elif ! dpkg-query -W -f='${Status}' jupyter-nbconvert 2>/dev/null | grep -q 'install ok installed'; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
@@ -33,7 +38,7 @@ if [ -n "$root_pin" ] && [ "$root_pin" != "$GONB_VERSION" ]; then
   echo "install-notebooks: go.mod pins gonb(ui) $root_pin but the kernel is $GONB_VERSION" >&2
   exit 1
 fi
-if [ "$(gonb -V 2>/dev/null)" != "$GONB_VERSION" ]; then
+if [ "$("$gobin/gonb" -V 2>/dev/null)" != "$GONB_VERSION" ]; then
   (cd .ci/notebook-tools && go install tool)
 fi
 if ! go version -m "$gobin/goimports" 2>/dev/null | grep -q "golang.org/x/tools[[:space:]]*$GOIMPORTS_VERSION"; then
@@ -46,10 +51,10 @@ fi
 kernel_dir="${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/gonb"
 if ! grep -qs -- '--raw_error' "$kernel_dir/kernel.json" \
    || ! grep -qs -- "\"$gobin/gonb\"" "$kernel_dir/kernel.json"; then
-  gonb --install --raw_error --force_deps 2>/dev/null
+  "$gobin/gonb" --install --raw_error --force_deps 2>/dev/null
 fi
 
-echo "jupyter-nbconvert $(/usr/bin/jupyter nbconvert --version)"
-echo "gonb $(gonb -V)"
+echo "jupyter-nbconvert $("$jupyter" nbconvert --version)"
+echo "gonb $("$gobin/gonb" -V) ($gobin/gonb)"
 echo "goimports $(go version -m "$gobin/goimports" | awk '$1=="mod"{print $3}')"
 echo "kernel $kernel_dir/kernel.json"
