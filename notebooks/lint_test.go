@@ -64,7 +64,7 @@ func TestNotebooksAreClean(t *testing.T) {
 					}
 				}
 				if len(c.Outputs) > 0 {
-					t.Errorf("code cell %d has %d committed outputs: clear them (jupyter nbconvert --clear-output --inplace %s)", n, len(c.Outputs), path)
+					t.Errorf("code cell %d has %d committed outputs: clear them (see README.md: jupyter nbconvert --clear-output ... --inplace %s)", n, len(c.Outputs), path)
 				}
 				for _, kind := range expectations(src) {
 					if !slices.Contains(expectKinds, kind) {
