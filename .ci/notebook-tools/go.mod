@@ -2,7 +2,7 @@
 // A module of its own, so the project's go.mod does not carry the kernel's
 // dependencies; .ci/install-notebooks.sh installs GoNB from here with
 // `go install tool` (goimports it installs with `go install ...@version`).
-module github.com/debiaser/debiaser/.ci/notebook-tools
+module notebook-tools
 
 go 1.26.8
 
