@@ -27,15 +27,22 @@ func notebookFiles(t *testing.T) []string {
 var notebookName = regexp.MustCompile(`^\d\d-[a-z0-9-]+\.ipynb$`)
 
 // TestNotebooksAreClean checks, without Jupyter, what every notebook must
-// have before it runs: the GoNB kernel, a first code cell that imports this
+// have before it runs: a row in README.md's slide map, the GoNB kernel, a first code cell that imports this
 // module and reads the settings, known expectations, and no committed outputs.
 func TestNotebooksAreClean(t *testing.T) {
 	module := modulePath(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	importLine := fmt.Sprintf(`!*go mod edit -require=%s@v0.0.0-00010101000000-000000000000 -replace=%s="$(realpath "${GONB_DIR}/..")"`, module, module)
 	for _, path := range notebookFiles(t) {
 		t.Run(path, func(t *testing.T) {
 			if !notebookName.MatchString(path) {
 				t.Errorf("name %q: want NN-lowercase-words.ipynb", path)
+			}
+			if name := strings.TrimSuffix(path, ".ipynb"); !strings.Contains(string(readme), "| "+name+" |") {
+				t.Errorf("README.md's slide map has no row for %s", name)
 			}
 			nb, err := readNotebook(path)
 			if err != nil {
