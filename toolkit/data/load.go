@@ -187,7 +187,7 @@ func hidden(name string) bool { return strings.HasPrefix(name, ".") }
 // returns one Dataset per tree.
 func decodeTrees(trees []*tree, opts Options) ([]*Dataset, []*FileError, error) {
 	type item struct {
-		path       string
+		path        string
 		tree, label int
 	}
 	var items []item

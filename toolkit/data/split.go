@@ -9,9 +9,9 @@ import (
 // StratifiedSplit splits the positions of labels into train and valid so
 // that each class keeps its share: class c with n_c samples puts
 // round(validFraction * n_c) of them, chosen by a random shuffle seeded by
-// seed, in valid. A class with at least two samples keeps at least one on
-// each side when 0 < validFraction < 1. validFraction is clamped to
-// [0, 1]. Both index lists come back sorted.
+// seed, in valid. When 0 < validFraction < 1, every class keeps at least
+// one sample in train, and one in valid if it has two or more.
+// validFraction is clamped to [0, 1]. Both index lists come back sorted.
 func StratifiedSplit(labels []int, validFraction float64, seed int64) (train, valid []int) {
 	validFraction = min(max(validFraction, 0), 1)
 	byClass := map[int][]int{}
@@ -30,8 +30,8 @@ func StratifiedSplit(labels []int, validFraction float64, seed int64) (train, va
 		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		n := len(idx)
 		k := int(math.Round(validFraction * float64(n)))
-		if n >= 2 && validFraction > 0 && validFraction < 1 {
-			k = min(max(k, 1), n-1)
+		if validFraction > 0 && validFraction < 1 {
+			k = min(max(k, min(1, n-1)), n-1)
 		}
 		valid = append(valid, idx[:k]...)
 		train = append(train, idx[k:]...)
