@@ -1,0 +1,34 @@
+// Package transforms is the study's "transformer": resize, normalize,
+// random flips, random rotation and crops, applied per sample with a
+// seeded random source.
+//
+// A Pipeline is built from a run config with FromConfig. In Train mode it
+// applies, in this order and drawing randomness in this order:
+//
+//   - crop: torchvision's RandomResizedCrop(size, scale=(0.08, 1),
+//     ratio=(3/4, 4/3)); without crop, a resize to size x size;
+//   - hflip, then vflip: each with probability 0.5 (RandomHorizontalFlip,
+//     RandomVerticalFlip);
+//   - rotate: an angle uniform in [-degrees, degrees], counter-clockwise
+//     about the centre, same size, uncovered corners black
+//     (RandomRotation's fill=0). Interpolation is bilinear (imaging's
+//     Rotate), where torchvision's default is nearest;
+//   - normalize: (pixel/255 - mean) / std per channel.
+//
+// In Eval mode (validation) there is no randomness: resize to size x size
+// and normalize, or with crop torchvision's classic Resize(256) +
+// CenterCrop(224) proportions: resize to LoadSize = round(size*256/224),
+// then take the centre size x size.
+//
+// The loader stores images at Pipeline.LoadSize, so the crop has pixels
+// to choose from and nothing is resized twice:
+//
+//	pipe, err := transforms.FromConfig(cfg)
+//	split, err := data.LoadSplit(cfg.TrainPath, cfg.ValidPath,
+//		data.Options{ImageSize: pipe.LoadSize(), SkipBadFiles: cfg.SkipBadFiles})
+//	train := &data.Batcher{Data: split.Train, Transform: pipe, Seed: cfg.Seed}
+//	valid := &data.Batcher{Data: split.Valid, Transform: pipe.InMode(transforms.Eval)}
+//
+// Pipeline implements data.Transform; Examples returns before/after pairs
+// for notebooks. All image work is github.com/disintegration/imaging.
+package transforms
