@@ -10,9 +10,9 @@
 //   - hflip, then vflip: each with probability 0.5 (RandomHorizontalFlip,
 //     RandomVerticalFlip);
 //   - rotate: an angle uniform in [-degrees, degrees], counter-clockwise
-//     about the centre, same size, uncovered corners black
-//     (RandomRotation's fill=0). Interpolation is bilinear (imaging's
-//     Rotate), where torchvision's default is nearest;
+//     about the centre, same size, nearest neighbour, uncovered corners
+//     black: torchvision's RandomRotation(degrees) defaults, pixel for
+//     pixel the same as the Pillow call it makes (tested against Pillow);
 //   - normalize: (pixel/255 - mean) / std per channel.
 //
 // In Eval mode (validation) there is no randomness: resize to size x size
@@ -30,5 +30,8 @@
 //	valid := &data.Batcher{Data: split.Valid, Transform: pipe.InMode(transforms.Eval)}
 //
 // Pipeline implements data.Transform; Examples returns before/after pairs
-// for notebooks. All image work is github.com/disintegration/imaging.
+// for notebooks. Resizing, cropping and flipping use
+// github.com/disintegration/imaging (its Linear filter is Pillow's
+// antialiased BILINEAR, which torchvision's Resize uses, to within one
+// level); rotation is this package's port of Pillow's.
 package transforms

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"math"
 	"math/rand/v2"
 
@@ -132,7 +131,9 @@ func (p Pipeline) OutputSize() (height, width int) { return p.Size, p.Size }
 
 // Apply runs the image part of the pipeline (everything but normalize)
 // and returns a Size x Size image. Train mode draws from rng, which must
-// not be nil; Eval mode ignores it.
+// not be nil; Eval mode ignores it. When nothing changes img (an
+// *image.NRGBA already Size x Size, no transform drawn) the result is img
+// itself: treat it as read-only.
 func (p Pipeline) Apply(img image.Image, rng *rand.Rand) (*image.NRGBA, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -163,10 +164,7 @@ func (p Pipeline) Apply(img image.Image, rng *rand.Rand) (*image.NRGBA, error) {
 		out = imaging.FlipV(out)
 	}
 	if p.Degrees > 0 {
-		angle := (2*rng.Float64() - 1) * p.Degrees
-		// imaging.Rotate grows the canvas to hold the whole rotated image;
-		// cutting the centre back out gives torchvision's expand=False.
-		out = imaging.CropCenter(imaging.Rotate(out, angle, color.Black), p.Size, p.Size)
+		out = rotate(out, (2*rng.Float64()-1)*p.Degrees)
 	}
 	return out, nil
 }
@@ -206,11 +204,11 @@ func (p Pipeline) Sample(dst []float32, img *image.NRGBA, rng *rand.Rand) error 
 	return p.Normalize(dst, out)
 }
 
-// resize returns img at size x size (bilinear, antialiased), or a copy
-// with origin (0, 0) when it already has that size.
+// resize returns img at size x size (bilinear, antialiased): img itself
+// when it is already an *image.NRGBA of that size at origin (0, 0).
 func resize(img image.Image, size int) *image.NRGBA {
-	if b := img.Bounds(); b.Dx() == size && b.Dy() == size {
-		return imaging.Clone(img)
+	if n, ok := img.(*image.NRGBA); ok && n.Rect == image.Rect(0, 0, size, size) {
+		return n
 	}
 	return imaging.Resize(img, size, size, imaging.Linear)
 }
