@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/debiaser/debiaser/toolkit/config"
 )
 
 // Options says how a loader reads an image folder. The JSON keys are the
@@ -264,4 +266,20 @@ func missing(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// LoadConfig loads the data of a run config: LoadSplit(train_path,
+// valid_path) when valid_path is set, else LoadFolder(train_path) split by
+// valid_fraction and seed; skip_bad_files as set. imageSize is the load
+// size (transforms.Pipeline.LoadSize). Embedded datasets (the config's
+// "dataset") are not image folders and are loaded elsewhere.
+func LoadConfig(cfg config.Config, imageSize int) (*Split, error) {
+	if cfg.TrainPath == "" {
+		return nil, &config.FieldError{Key: "train_path", Reason: "empty: no image folder to load"}
+	}
+	opts := Options{ImageSize: imageSize, SkipBadFiles: cfg.SkipBadFiles, ValidFraction: cfg.ValidFraction, Seed: cfg.Seed}
+	if cfg.ValidPath != "" {
+		return LoadSplit(cfg.TrainPath, cfg.ValidPath, opts)
+	}
+	return LoadFolder(cfg.TrainPath, opts)
 }

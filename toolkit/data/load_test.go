@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/debiaser/debiaser/toolkit/config"
 )
 
 func TestLoadSplitLayout(t *testing.T) {
@@ -316,5 +318,36 @@ func TestLoadFolderSplit(t *testing.T) {
 		if _, err := LoadFolder(root, Options{ImageSize: 4, ValidFraction: frac}); err == nil || !strings.Contains(err.Error(), "valid_fraction") {
 			t.Errorf("valid_fraction %g: error %v, want one naming valid_fraction", frac, err)
 		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	train := makeTree(t, filepath.Join(dir, "train"), map[string]int{"cat": 8, "dog": 4})
+	valid := makeTree(t, filepath.Join(dir, "valid"), map[string]int{"cat": 2, "dog": 1})
+	cfg := config.Defaults()
+	cfg.TrainPath, cfg.ValidPath = train, valid
+	split, err := LoadConfig(cfg, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := split.Valid.Counts(); !slices.Equal(got, []int{2, 1}) {
+		t.Errorf("with valid_path: valid counts %v, want [2 1]", got)
+	}
+	cfg.ValidPath = "" // split train_path by valid_fraction 0.25
+	split, err = LoadConfig(cfg, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := split.Valid.Counts(); !slices.Equal(got, []int{2, 1}) {
+		t.Errorf("split: valid counts %v, want [2 1]", got)
+	}
+	if got := split.Train.Counts(); !slices.Equal(got, []int{6, 3}) {
+		t.Errorf("split: train counts %v, want [6 3]", got)
+	}
+	cfg.TrainPath = ""
+	var fe *config.FieldError
+	if _, err := LoadConfig(cfg, 4); !errors.As(err, &fe) || fe.Key != "train_path" {
+		t.Errorf("no train_path: error %v, want a FieldError for train_path", err)
 	}
 }

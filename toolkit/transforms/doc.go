@@ -20,12 +20,12 @@
 // CenterCrop(224) proportions: resize to LoadSize = round(size*256/224),
 // then take the centre size x size.
 //
-// The loader stores images at Pipeline.LoadSize, so the crop has pixels
-// to choose from and nothing is resized twice:
+// The loader stores images square at Pipeline.LoadSize (the study resized
+// to 224x224, not keeping the aspect ratio), so the crop has pixels to
+// choose from and nothing is resized twice:
 //
 //	pipe, err := transforms.FromConfig(cfg)
-//	split, err := data.LoadSplit(cfg.TrainPath, cfg.ValidPath,
-//		data.Options{ImageSize: pipe.LoadSize(), SkipBadFiles: cfg.SkipBadFiles})
+//	split, err := data.LoadConfig(cfg, pipe.LoadSize())
 //	train := &data.Batcher{Data: split.Train, Transform: pipe, Seed: cfg.Seed}
 //	valid := &data.Batcher{Data: split.Valid, Transform: pipe.InMode(transforms.Eval)}
 //
