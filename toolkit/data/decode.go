@@ -27,7 +27,9 @@ const maxPixels = 1 << 27
 // Grey, palette, 16-bit, CMYK and alpha images all become RGB the way
 // PIL's convert("RGB") does it: colour channels are kept (un-premultiplied)
 // and alpha is dropped, not composited. EXIF orientation is ignored, as
-// in torchvision's ImageFolder. Errors are *FileError naming the path.
+// in torchvision's ImageFolder; an animated GIF gives its first frame.
+// Images over 128 Mpixel are refused (ErrBadImage) before decoding.
+// Errors are *FileError naming the path.
 func DecodeFile(path string, size int) (img *image.NRGBA, err error) {
 	fail := func(err error) (*image.NRGBA, error) { return nil, &FileError{Path: path, Err: err} }
 	f, err := os.Open(path)

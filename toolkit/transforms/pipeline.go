@@ -138,6 +138,9 @@ func (p Pipeline) Apply(img image.Image, rng *rand.Rand) (*image.NRGBA, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if n, ok := img.(*image.NRGBA); img == nil || ok && n == nil {
+		return nil, errors.New("transforms: nil image")
+	}
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("transforms: empty image %v", b)
 	}
@@ -172,6 +175,9 @@ func (p Pipeline) Apply(img image.Image, rng *rand.Rand) (*image.NRGBA, error) {
 // Normalize writes img as HWC float32 values (pixel/255 - Mean) / Std to
 // dst, which must hold exactly width*height*3 values.
 func (p Pipeline) Normalize(dst []float32, img *image.NRGBA) error {
+	if img == nil {
+		return errors.New("transforms: normalize: nil image")
+	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if len(dst) != w*h*3 {

@@ -287,6 +287,8 @@ func TestApplyErrors(t *testing.T) {
 		{"zero pipeline", Pipeline{}, src, rand.New(rand.NewPCG(1, 1)), "image_size"},
 		{"empty image", Pipeline{Size: 4, Std: [3]float32{1, 1, 1}}, image.NewNRGBA(image.Rect(0, 0, 0, 3)), rand.New(rand.NewPCG(1, 1)), "empty image"},
 		{"bad mode", Pipeline{Size: 4, Std: [3]float32{1, 1, 1}, Mode: 7}, src, nil, "Mode(7)"},
+		{"nil image", Pipeline{Size: 4, Std: [3]float32{1, 1, 1}, Mode: Eval}, nil, nil, "nil image"},
+		{"typed nil image", Pipeline{Size: 4, Std: [3]float32{1, 1, 1}, Mode: Eval}, (*image.NRGBA)(nil), nil, "nil image"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,6 +296,9 @@ func TestApplyErrors(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+	if err := (Pipeline{Size: 4, Std: [3]float32{1, 1, 1}}).Sample(make([]float32, 48), nil, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("Sample of a nil image succeeded")
 	}
 }
 
