@@ -18,7 +18,7 @@ import (
 
 // maxPixels caps the decoded size of one image (width*height) so that a
 // hostile or broken header cannot make the loader allocate gigabytes.
-const maxPixels = 1 << 27
+const maxPixels = 1 << 26
 
 // DecodeFile reads one image file and returns it as opaque RGB, resized to
 // size x size (bilinear with antialiasing, like torchvision's Resize;
@@ -28,7 +28,8 @@ const maxPixels = 1 << 27
 // PIL's convert("RGB") does it: colour channels are kept (un-premultiplied)
 // and alpha is dropped, not composited. EXIF orientation is ignored, as
 // in torchvision's ImageFolder; an animated GIF gives its first frame.
-// Images over 128 Mpixel are refused (ErrBadImage) before decoding.
+// Images over 64 Mpixel (e.g. 8192x8192) are refused (ErrBadImage)
+// before decoding: a 30-byte WebP header can claim 120 Mpixel.
 // Errors are *FileError naming the path.
 func DecodeFile(path string, size int) (img *image.NRGBA, err error) {
 	fail := func(err error) (*image.NRGBA, error) { return nil, &FileError{Path: path, Err: err} }

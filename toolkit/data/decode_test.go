@@ -209,3 +209,37 @@ func TestDecodeFileWebPLossyMatchesLibwebp(t *testing.T) {
 		t.Errorf("mean |error| %.2f, worst %d levels; want <= 0.5 and <= 2", mean, worst)
 	}
 }
+
+// FuzzDecodeFile: whatever the bytes, DecodeFile returns an image or a
+// *FileError, never panics. go test runs the seeds; fuzz with
+// go test ./toolkit/data -run '^$' -fuzz FuzzDecodeFile -fuzztime 30s
+func FuzzDecodeFile(f *testing.F) {
+	for _, name := range []string{"lossless.webp", "lossy.webp", "gradient.webp", "cmyk.jpg"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	img := solid(5, 3, color.NRGBA{9, 99, 199, 255})
+	for _, ext := range []string{"png", "jpg", "gif", "bmp"} {
+		f.Add(encode(f, img, ext))
+	}
+	path := filepath.Join(f.TempDir(), "fuzz")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		img, err := DecodeFile(path, 4)
+		if err != nil {
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *FileError", err)
+			}
+			return
+		}
+		if img.Bounds() != image.Rect(0, 0, 4, 4) {
+			t.Fatalf("bounds %v", img.Bounds())
+		}
+	})
+}

@@ -24,7 +24,7 @@ func solid(w, h int, c color.NRGBA) *image.NRGBA {
 }
 
 // encode returns img in the format named by ext ("png", "jpg", "gif", "bmp").
-func encode(t *testing.T, img image.Image, ext string) []byte {
+func encode(t testing.TB, img image.Image, ext string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	var err error
