@@ -151,6 +151,7 @@ func TestDecodeFileBadInputs(t *testing.T) {
 		{"truncated gif", gifData[:len(gifData)/2], ErrBadImage},
 		{"truncated bmp", bmpData[:len(bmpData)/2], ErrBadImage},
 		{"huge bmp", hugeBMP, ErrBadImage},
+		{"webp header claiming 121 Mpixel", []byte("RIFFf\x00\x00\x00WEBPVP8 Z\x00\x00\x00p\x03\x00\x9d\x01*70l&"), ErrBadImage},
 		{"truncated webp", webp[:len(webp)/2], ErrBadImage},
 		{"text file", []byte("class,label\ncat,0\n"), ErrNotImage},
 		{"empty file", nil, ErrNotImage},
