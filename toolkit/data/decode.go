@@ -58,9 +58,7 @@ func DecodeFile(path string, size int) (img *image.NRGBA, err error) {
 	if err != nil {
 		return fail(decodeError(err))
 	}
-	if format == "webp" {
-		decoded = webpRGB(decoded)
-	}
+	decoded = libraryRGB(decoded, format)
 	return toRGB(decoded, size), nil
 }
 
@@ -101,66 +99,4 @@ func setOpaque(img *image.NRGBA) {
 	for i := 3; i < len(img.Pix); i += 4 {
 		img.Pix[i] = 0xff
 	}
-}
-
-// webpRGB converts lossy WebP pixels to RGB. x/image/webp returns them as
-// *image.YCbCr, whose conversion assumes JPEG's full-range YCbCr, but VP8
-// stores limited-range BT.601, so colours come out washed out
-// (golang/go#40173). This follows libwebp: "fancy" chroma upsampling
-// (weights 9/3/3/1 from the four nearest chroma samples) and its integer
-// YUV-to-RGB conversion (src/dsp/yuv.h). Images of other types (lossless
-// WebP is already NRGBA) pass through unchanged.
-func webpRGB(img image.Image) image.Image {
-	var ycc *image.YCbCr
-	switch m := img.(type) {
-	case *image.YCbCr:
-		ycc = m
-	case *image.NYCbCrA: // alpha is dropped later anyway
-		ycc = &m.YCbCr
-	}
-	if ycc == nil || ycc.SubsampleRatio != image.YCbCrSubsampleRatio420 || ycc.Rect.Min != (image.Point{}) {
-		return img
-	}
-	w, h := ycc.Rect.Dx(), ycc.Rect.Dy()
-	cw, ch := (w+1)/2, (h+1)/2
-	out := image.NewNRGBA(image.Rect(0, 0, w, h))
-	// near and far chroma index for pixel coordinate p: the sample whose
-	// 2x2 block holds p, and its neighbour on p's side, clamped.
-	nearFar := func(p, n int) (int, int) {
-		c := p / 2
-		f := c - 1 + 2*(p%2)
-		return c, min(max(f, 0), n-1)
-	}
-	upsample := func(plane []uint8, x0, x1, y0, y1 int) uint8 {
-		a := int(plane[y0*ycc.CStride+x0])
-		b := int(plane[y0*ycc.CStride+x1])
-		c := int(plane[y1*ycc.CStride+x0])
-		d := int(plane[y1*ycc.CStride+x1])
-		return uint8((9*a + 3*b + 3*c + d + 8) >> 4)
-	}
-	multHi := func(v uint8, coeff int) int { return int(v) * coeff >> 8 }
-	clip := func(v int) uint8 {
-		if v < 0 {
-			return 0
-		}
-		if v >= 256<<6 {
-			return 255
-		}
-		return uint8(v >> 6)
-	}
-	for y := range h {
-		y0, y1 := nearFar(y, ch)
-		o := out.Pix[y*out.Stride:]
-		for x := range w {
-			x0, x1 := nearFar(x, cw)
-			u := upsample(ycc.Cb, x0, x1, y0, y1)
-			v := upsample(ycc.Cr, x0, x1, y0, y1)
-			luma := multHi(ycc.Y[y*ycc.YStride+x], 19077)
-			o[4*x] = clip(luma + multHi(v, 26149) - 14234)
-			o[4*x+1] = clip(luma - multHi(u, 6419) - multHi(v, 13320) + 8708)
-			o[4*x+2] = clip(luma + multHi(u, 33050) - 17685)
-			o[4*x+3] = 0xff
-		}
-	}
-	return out
 }

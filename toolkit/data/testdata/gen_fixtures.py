@@ -30,7 +30,22 @@ grad.save("gradient.webp", quality=90)
 with open("gradient.rgb", "wb") as f:
     f.write(Image.open("gradient.webp").convert("RGB").tobytes())
 
+# 21x15 JPEGs (odd sizes exercise the edges) of a noisy colour gradient
+# with 4:2:0, 4:2:2 and 4:4:4 chroma, and libjpeg's decoding of each (what
+# PIL and so torchvision see) as raw RGB bytes.
+import random
+random.seed(3)
+photo = Image.new("RGB", (21, 15))
+photo.putdata([
+    (min(255, x * 12 + random.randrange(40)), min(255, y * 16 + random.randrange(40)),
+     (x * y * 3 + random.randrange(80)) % 256)
+    for y in range(15) for x in range(21)])
+for sub, name in [(2, "jpeg420"), (1, "jpeg422"), (0, "jpeg444")]:
+    photo.save(name + ".jpg", quality=90, subsampling=sub)
+    with open(name + ".rgb", "wb") as f:
+        f.write(Image.open(name + ".jpg").convert("RGB").tobytes())
+
 # What PIL's convert("RGB") gives for each, for the Go test's expectations.
-for name in ["lossless.webp", "lossy.webp", "cmyk.jpg", "gradient.webp"]:
+for name in ["lossless.webp", "lossy.webp", "cmyk.jpg", "gradient.webp", "jpeg420.jpg"]:
     im = Image.open(name)
     print(name, im.mode, im.size, im.convert("RGB").getpixel((0, 0)), im.convert("RGB").getpixel((0, 3)))
