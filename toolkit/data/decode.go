@@ -26,7 +26,9 @@ const maxPixels = 1 << 26
 //
 // Grey, palette, 16-bit, CMYK and alpha images all become RGB the way
 // PIL's convert("RGB") does it: colour channels are kept (un-premultiplied)
-// and alpha is dropped, not composited. EXIF orientation is ignored, as
+// and alpha is dropped, not composited. JPEG and lossy WebP pixels are
+// converted as libjpeg-turbo and libwebp convert them.
+// EXIF orientation is ignored, as
 // in torchvision's ImageFolder; an animated GIF gives its first frame.
 // Images over 64 Mpixel (e.g. 8192x8192) are refused (ErrBadImage)
 // before decoding: a 30-byte WebP header can claim 120 Mpixel.

@@ -1,7 +1,10 @@
 package transforms
 
 import (
+	"encoding/binary"
 	"image"
+	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -63,5 +66,41 @@ func TestResizeNearPillow(t *testing.T) {
 		if mean > 0.5 || worst > 2 {
 			t.Errorf("%s: mean |error| %.3f, worst %d levels; want <= 0.5 and <= 2", tt.file, mean, worst)
 		}
+	}
+}
+
+// TestEvalMatchesTorchvision runs a JPEG through DecodeFile and the
+// evaluation pipeline and compares the normalised values with
+// torchvision's Resize((32, 32)) + ToTensor + Normalize(0.5, 0.5) on the
+// same file (testdata/gen_fixtures.py).
+func TestEvalMatchesTorchvision(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "photo_eval32.f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 32
+	img, err := data.DecodeFile(filepath.Join("testdata", "photo.jpg"), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := [3]float32{0.5, 0.5, 0.5}
+	got := make([]float32, size*size*3)
+	if err := (Pipeline{Size: size, Mean: half, Std: half, Mode: Eval}).Sample(got, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	var sum, worst float64
+	for c := range 3 { // torchvision is CHW, ours HWC
+		for i := range size * size {
+			want := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*(c*size*size+i):]))
+			d := math.Abs(float64(got[3*i+c] - want))
+			sum += d
+			worst = max(worst, d)
+		}
+	}
+	mean := sum / (size * size * 3)
+	// One level is 2/255 = 0.0078 after Normalize(0.5, 0.5).
+	t.Logf("mean |error| %.5f (%.2f levels), worst %.4f (%.1f levels)", mean, mean*127.5, worst, worst*127.5)
+	if mean > 0.5/127.5 || worst > 3/127.5 {
+		t.Errorf("mean |error| %.2f levels, worst %.1f; want <= 0.5 and <= 3", mean*127.5, worst*127.5)
 	}
 }

@@ -26,3 +26,26 @@ for i, angle in enumerate(ANGLES):
 # Bilinear resizes down and up, as torchvision's Resize((h, w)).
 src.resize((9, 11), Image.BILINEAR).save("resize_down.png")
 src.resize((40, 30), Image.BILINEAR).save("resize_up.png")
+
+# End to end: a 4:2:0 JPEG through torchvision's evaluation transforms,
+# Resize((32, 32)) + ToTensor + Normalize(0.5, 0.5), saved as float32 CHW
+# little-endian raw values.
+import numpy as np
+import torch
+from torchvision import transforms
+
+random.seed(4)
+photo = Image.new("RGB", (45, 37))
+photo.putdata([
+    (min(255, x * 5 + random.randrange(60)), min(255, y * 6 + random.randrange(60)),
+     (x * y + random.randrange(90)) % 256)
+    for y in range(37) for x in range(45)])
+photo.save("photo.jpg", quality=90)  # Pillow's default subsampling is 4:2:0
+tf = transforms.Compose([
+    transforms.Resize((32, 32)),
+    transforms.ToTensor(),
+    transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+])
+with Image.open("photo.jpg") as im:
+    x = tf(im.convert("RGB"))
+x.numpy().astype("<f4").tofile("photo_eval32.f32")
