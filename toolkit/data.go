@@ -67,13 +67,8 @@ func LoadData(cfg config.Config) (*data.Split, error) {
 			return nil, &config.FieldError{Key: "dataset", Reason: err.Error()}
 		}
 		split = &data.Split{Train: tr, Valid: va}
-	case cfg.ValidPath == "":
-		if cfg.ValidFraction <= 0 {
-			return nil, &config.FieldError{Key: "valid_fraction", Reason: "train_path without valid_path needs valid_fraction in (0, 1)"}
-		}
-		split, err = data.LoadFolder(cfg.TrainPath, data.Options{ImageSize: key.LoadSize, SkipBadFiles: cfg.SkipBadFiles, ValidFraction: cfg.ValidFraction, Seed: cfg.Seed})
 	default:
-		split, err = data.LoadSplit(cfg.TrainPath, cfg.ValidPath, data.Options{ImageSize: key.LoadSize, SkipBadFiles: cfg.SkipBadFiles, Seed: cfg.Seed})
+		split, err = data.LoadConfig(cfg, key.LoadSize)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load data: %w", err)
