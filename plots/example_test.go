@@ -17,8 +17,8 @@ func tinyLog(note string, acc float64) *runlog.Log {
 	l.Results.ValidLoss = []float64{1.0, 0.7, 0.8}
 	l.Results.TrainAccuracy = []float64{0.6, 0.8, 0.9}
 	l.Results.ValidAccuracy = []float64{0.5, acc, 0.7}
-	l.Results.ValidPrecision = map[string][]float64{"cat": {0.5, 0.8, 0.7}, "dog": {0.5, 0.6, 0.6}}
-	l.Results.ValidRecall = map[string][]float64{"cat": {0.5, 0.9, 0.8}, "dog": {0.4, 0.5, 0.5}}
+	l.Results.ValidPrecision = map[string]runlog.Series{"cat": {0.5, 0.8, 0.7}, "dog": {0.5, 0.6, 0.6}}
+	l.Results.ValidRecall = map[string]runlog.Series{"cat": {0.5, 0.9, 0.8}, "dog": {0.4, 0.5, 0.5}}
 	return l
 }
 

@@ -57,8 +57,8 @@ func simulate(m method, nEpochs, stopAt int, withRun bool) *runlog.Log {
 	cfg.Beta = m.beta
 	cfg.Seed = int64(m.seed)
 	l := &runlog.Log{Note: m.note, Date: "20230609-134532", VarDict: cfg}
-	l.Results.TrainPrecision, l.Results.TrainRecall = map[string][]float64{}, map[string][]float64{}
-	l.Results.ValidPrecision, l.Results.ValidRecall = map[string][]float64{}, map[string][]float64{}
+	l.Results.TrainPrecision, l.Results.TrainRecall = map[string]runlog.Series{}, map[string]runlog.Series{}
+	l.Results.ValidPrecision, l.Results.ValidRecall = map[string]runlog.Series{}, map[string]runlog.Series{}
 	l.Y.Train = runlog.SplitLabels{True: map[string][]int{}, Pred: map[string][]int{}}
 	l.Y.Valid = runlog.SplitLabels{True: map[string][]int{}, Pred: map[string][]int{}}
 	var validTrue []int
@@ -217,7 +217,7 @@ func prf(yt, yp []int, n int) (prec, rec []float64, acc float64) {
 	return prec, rec, acc / float64(len(yt))
 }
 
-func appendClasses(m map[string][]float64, v []float64) {
+func appendClasses(m map[string]runlog.Series, v []float64) {
 	for c, name := range fixtureClasses {
 		m[name] = append(m[name], v[c])
 	}

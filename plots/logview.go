@@ -53,7 +53,7 @@ func Classes(l *runlog.Log) ([]string, error) {
 	if l.Run != nil && len(l.Run.Classes) > 0 {
 		return l.Run.Classes, nil
 	}
-	for _, m := range []map[string][]float64{l.Results.ValidPrecision, l.Results.ValidRecall, l.Results.TrainPrecision} {
+	for _, m := range []map[string]runlog.Series{l.Results.ValidPrecision, l.Results.ValidRecall, l.Results.TrainPrecision} {
 		if len(m) > 0 {
 			names := make([]string, 0, len(m))
 			for k := range m {

@@ -84,12 +84,12 @@ func MetricLabel(name string) string {
 }
 
 // listFields maps the JSON keys of Results' per-epoch lists to their values.
-func listFields(l *runlog.Log) map[string][]float64 {
-	out := map[string][]float64{}
+func listFields(l *runlog.Log) map[string]runlog.Series {
+	out := map[string]runlog.Series{}
 	v := reflect.ValueOf(l.Results)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
-		if f, ok := v.Field(i).Interface().([]float64); ok {
+		if f, ok := v.Field(i).Interface().(runlog.Series); ok {
 			key, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 			out[key] = f
 		}
@@ -98,12 +98,12 @@ func listFields(l *runlog.Log) map[string][]float64 {
 }
 
 // perClass returns the per-class map stored under a JSON key, or nil.
-func perClass(l *runlog.Log, key string) map[string][]float64 {
+func perClass(l *runlog.Log, key string) map[string]runlog.Series {
 	v := reflect.ValueOf(l.Results)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		k, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if m, ok := v.Field(i).Interface().(map[string][]float64); ok && k == key {
+		if m, ok := v.Field(i).Interface().(map[string]runlog.Series); ok && k == key {
 			return m
 		}
 	}
@@ -114,7 +114,7 @@ func perClassNames() []string {
 	var names []string
 	t := reflect.TypeOf(runlog.Results{})
 	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Type == reflect.TypeOf(map[string][]float64{}) {
+		if t.Field(i).Type == reflect.TypeOf(map[string]runlog.Series{}) {
 			k, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 			names = append(names, k)
 		}

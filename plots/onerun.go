@@ -102,7 +102,7 @@ func PerClass(l *runlog.Log, split string) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	var prec, rec map[string][]float64
+	var prec, rec map[string]runlog.Series
 	switch split {
 	case SplitValid, "":
 		split, prec, rec = SplitValid, l.Results.ValidPrecision, l.Results.ValidRecall
@@ -115,7 +115,7 @@ func PerClass(l *runlog.Log, split string) (*Figure, error) {
 		return nil, fmt.Errorf("%w: %s has no %s_precision/%s_recall", ErrNoData, runName(l, 0), split, split)
 	}
 	f := newFigure(fmt.Sprintf("%s: per-class precision and recall (%s)", runName(l, 0), split), 1, 2)
-	for i, m := range []map[string][]float64{prec, rec} {
+	for i, m := range []map[string]runlog.Series{prec, rec} {
 		p := f.Panel(0, i)
 		p.Title.Text = []string{"Precision", "Recall"}[i]
 		p.Y.Label.Text = []string{"precision (%)", "recall (%)"}[i]

@@ -79,7 +79,7 @@ func TestDerivedAverages(t *testing.T) {
 	// 30, 20, 10. The 1/n weighted average is 0.509 (the slides print 0.4).
 	l := &runlog.Log{Note: "hand"}
 	l.Results.ValidLoss = []float64{1}
-	l.Results.ValidPrecision = map[string][]float64{"a": {0.7}, "b": {0.8}, "c": {0.3}}
+	l.Results.ValidPrecision = map[string]runlog.Series{"a": {0.7}, "b": {0.8}, "c": {0.3}}
 	l.Run = &runlog.RunInfo{Classes: []string{"a", "b", "c"}, ValidCounts: []int{30, 20, 10}}
 	tests := []struct {
 		metric string
