@@ -20,6 +20,11 @@
 // (mean +- std per parameter combination of a search); SaveAllRuns writes
 // them to a folder.
 //
+// Metrics are named as in runlog.Log.Series ("valid_accuracy",
+// "valid_recall:Tulip", "valid_recall:minority", ...), so charts and the
+// runlog summary table read the same names; ROC and precision-recall
+// curves and their areas come from toolkit/metrics (scikit-learn's).
+//
 // Epochs are numbered as in the log, from 0. Rates (accuracy, precision,
 // recall) are drawn in percent and changes in percentage points. Colours
 // come from the Okabe-Ito palette, which stays distinct under the common

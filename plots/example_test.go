@@ -19,6 +19,9 @@ func tinyLog(note string, acc float64) *runlog.Log {
 	l.Results.ValidAccuracy = []float64{0.5, acc, 0.7}
 	l.Results.ValidPrecision = map[string]runlog.Series{"cat": {0.5, 0.8, 0.7}, "dog": {0.5, 0.6, 0.6}}
 	l.Results.ValidRecall = map[string]runlog.Series{"cat": {0.5, 0.9, 0.8}, "dog": {0.4, 0.5, 0.5}}
+	// The validation labels of every epoch (the supports of the averages).
+	l.Y.Valid.True = map[string][]int{"0": {0, 0, 0, 1, 1}, "1": {0, 0, 0, 1, 1}, "2": {0, 0, 0, 1, 1}}
+	l.Y.Valid.Pred = map[string][]int{"0": {0, 1, 0, 1, 0}, "1": {0, 0, 0, 1, 0}, "2": {0, 0, 1, 1, 0}}
 	return l
 }
 
@@ -59,8 +62,8 @@ func ExampleSaveAll() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	// Charts the log lacks data for (here: ROC, PR, confusion matrix and
-	// class counts need scores or labels in y) are skipped.
+	// Charts the log lacks data for (here: ROC and PR need scores, class
+	// counts the training labels in y) are skipped.
 	paths, err := plots.SaveAll(tinyLog("baseline", 0.75), dir, "svg")
 	if err != nil {
 		fmt.Println(err)
@@ -72,6 +75,7 @@ func ExampleSaveAll() {
 	// Output:
 	// loss_accuracy.svg
 	// per_class_valid.svg
+	// confusion_matrix.svg
 }
 
 func ExampleDisplay() {

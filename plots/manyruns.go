@@ -173,11 +173,11 @@ func Scatter(logs []*runlog.Log, split string) (*Figure, error) {
 		p.Y.Label.Text = "precision (%)"
 		p.Add(plotter.NewGrid())
 		for r, l := range logs {
-			prec, err := Metric(l, split+"_precision/"+class, -1)
+			prec, err := Metric(l, split+"_precision:"+class, -1)
 			if err != nil {
 				return nil, fmt.Errorf("run %q: %w", names[r], err)
 			}
-			rec, err := Metric(l, split+"_recall/"+class, -1)
+			rec, err := Metric(l, split+"_recall:"+class, -1)
 			if err != nil {
 				return nil, fmt.Errorf("run %q: %w", names[r], err)
 			}
