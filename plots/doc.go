@@ -9,7 +9,9 @@
 // plot.Align, a shared legend drawn in a strip outside the data, and a
 // preferred size. Render turns any Figure (or *plot.Plot) into PNG, SVG or
 // PDF bytes, Save writes it to a file, and Display shows it inline in a GoNB
-// notebook.
+// notebook. DisplayTable shows a table inline as HTML (BaselineDeltas or
+// runlog's summary table), and DisplaySummary builds and shows runlog's
+// summary of many runs sorted by a chosen metric.
 //
 // One run: LossAccuracy, PerClass, ConfusionMatrix, ROC, PrecisionRecall,
 // ClassCounts, and TransformGrid for before/after images; SaveAll writes

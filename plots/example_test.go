@@ -89,3 +89,21 @@ func ExampleDisplay() {
 		fmt.Println(err)
 	}
 }
+
+func ExampleDisplaySummary() {
+	logs := []*runlog.Log{tinyLog("baseline", 0.75), tinyLog("oversampling", 0.8)}
+	// In a GoNB cell the table appears inline; here it is printed as text.
+	t, err := plots.DisplaySummary(logs, runlog.SummaryOptions{
+		SortBy:  "valid_accuracy",
+		Columns: []string{"note", "epoch", "valid_recall:minority", "valid_recall_macro"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t.Write(os.Stdout, "text")
+	// Output:
+	// valid_accuracy  note          epoch  valid_recall:minority  valid_recall_macro
+	//       0.800000  oversampling  1                   0.500000            0.700000
+	//       0.750000  baseline      1                   0.500000            0.700000
+}

@@ -386,3 +386,58 @@ func TestRenderRecoversPanics(t *testing.T) {
 		t.Errorf("err = %v, want the panic as an error", err)
 	}
 }
+
+// Both table kinds display in a notebook.
+var (
+	_ HTMLTable = (*Table)(nil)
+	_ HTMLTable = (*runlog.Table)(nil)
+)
+
+func TestDisplaySummary(t *testing.T) {
+	logs := methodLogs(t)
+	for _, tt := range []struct {
+		name    string
+		opts    runlog.SummaryOptions
+		sortCol int // index of the sort metric's column
+	}{
+		{"sort column added", runlog.SummaryOptions{SortBy: "valid_recall:minority", Columns: []string{"note", "valid_accuracy"}}, 0},
+		{"sort column kept", runlog.SummaryOptions{SortBy: "valid_loss", Columns: []string{"note", "valid_loss"}}, 1},
+		{"defaults", runlog.SummaryOptions{}, slices.Index(runlog.DefaultColumns, "valid_accuracy")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tab, err := DisplaySummary(logs, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sortBy := tt.opts.SortBy
+			if sortBy == "" {
+				sortBy = "valid_accuracy"
+			}
+			if tab.Columns[tt.sortCol] != sortBy || len(tab.Rows) != len(logs) {
+				t.Fatalf("columns %q, %d rows", tab.Columns, len(tab.Rows))
+			}
+			lower := runlog.LowerIsBetter(sortBy)
+			for i, r := range tab.Rows {
+				v := r.Cells[tt.sortCol].Value
+				// The cell is the run's value at its best epoch, as the charts read it.
+				want, err := Metric(r.Log, sortBy, -1)
+				if err != nil || v != want {
+					t.Errorf("%s: %s = %v, want %v (%v)", r.Log.Note, sortBy, v, want, err)
+				}
+				if i > 0 {
+					prev := tab.Rows[i-1].Cells[tt.sortCol].Value
+					if (lower && v < prev) || (!lower && v > prev) {
+						t.Errorf("row %d (%v) out of order after %v", i, v, prev)
+					}
+				}
+			}
+			html := tab.HTML()
+			if !strings.Contains(html, "<th>"+sortBy+"</th>") || strings.Count(html, "<tr>") != len(logs)+1 {
+				t.Errorf("HTML:\n%s", html)
+			}
+		})
+	}
+	if _, err := DisplaySummary(logs, runlog.SummaryOptions{SortBy: "note"}); err == nil || !strings.Contains(err.Error(), "not a metric") {
+		t.Errorf("sort by a non-metric: err = %v", err)
+	}
+}
