@@ -75,11 +75,7 @@ func prCurves(yTrue []int, scores [][]float64) ([]curve, error) {
 // classCurves computes one curve per class from run.valid_scores and the
 // true validation labels at the best epoch.
 func classCurves(l *runlog.Log, fn func([]int, [][]float64) ([]curve, error)) ([]string, []curve, int, error) {
-	best, err := BestEpoch(l)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	classes, err := Classes(l)
+	best, classes, err := bestAndClasses(l)
 	if err != nil {
 		return nil, nil, 0, err
 	}

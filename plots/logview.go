@@ -72,6 +72,19 @@ func BestEpoch(l *runlog.Log) (int, error) {
 	return best, nil
 }
 
+// bestAndClasses is what most one-run charts read first.
+func bestAndClasses(l *runlog.Log) (int, []string, error) {
+	best, err := BestEpoch(l)
+	if err != nil {
+		return 0, nil, err
+	}
+	classes, err := Classes(l)
+	if err != nil {
+		return 0, nil, err
+	}
+	return best, classes, nil
+}
+
 // runName is how a run is labelled in charts: its note (the study's
 // method names), else its date, else its position.
 func runName(l *runlog.Log, i int) string {

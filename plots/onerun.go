@@ -94,11 +94,7 @@ func LossAccuracy(l *runlog.Log) (*Figure, error) {
 // PerClass draws per-class precision and recall per epoch for split
 // ("train" or "valid"), one line per class in the class's colour.
 func PerClass(l *runlog.Log, split string) (*Figure, error) {
-	best, err := BestEpoch(l)
-	if err != nil {
-		return nil, err
-	}
-	classes, err := Classes(l)
+	best, classes, err := bestAndClasses(l)
 	if err != nil {
 		return nil, err
 	}
@@ -146,11 +142,7 @@ func PerClass(l *runlog.Log, split string) (*Figure, error) {
 // diagonal reads as per-class recall. It uses results.valid_confusion_matrix
 // when present, else the labels in y.
 func ConfusionMatrix(l *runlog.Log, epoch int) (*Figure, error) {
-	best, err := BestEpoch(l)
-	if err != nil {
-		return nil, err
-	}
-	classes, err := Classes(l)
+	best, classes, err := bestAndClasses(l)
 	if err != nil {
 		return nil, err
 	}
