@@ -2,113 +2,80 @@ package plots
 
 import (
 	"fmt"
-	"sort"
+	"math"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/debiaser/debiaser/toolkit/metrics"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
-// The curve maths below is a small local copy of one-vs-rest ROC and
-// precision-recall; toolkit/metrics owns the reference version.
-
-// curve is one class's points and area.
+// curve is one class's points, in drawing order, and area. An undefined
+// curve (a ROC curve of a class the validation split lacks) has no points
+// and a NaN area.
 type curve struct {
 	x, y []float64
 	area float64
 }
 
-// rocCurve returns the one-vs-rest ROC curve (x = false positive rate,
-// y = true positive rate) of scores against pos, with its trapezoid AUC.
-// Tied scores form one step, as in scikit-learn's roc_curve.
-func rocCurve(scores []float64, pos []bool) curve {
-	idx := byScoreDesc(scores)
-	var P, N float64
-	for _, p := range pos {
-		if p {
-			P++
-		} else {
-			N++
-		}
+// rocCurves are the one-vs-rest ROC curves (x = false positive rate,
+// y = true positive rate) of every class with their AUCs, as
+// scikit-learn's roc_curve and roc_auc_score (toolkit/metrics).
+func rocCurves(yTrue []int, scores [][]float64) ([]curve, error) {
+	aucs, err := metrics.ROCAUC(yTrue, scores)
+	if err != nil {
+		return nil, err
 	}
-	c := curve{x: []float64{0}, y: []float64{0}}
-	var tp, fp float64
-	for k, i := range idx {
-		if pos[i] {
-			tp++
-		} else {
-			fp++
-		}
-		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
+	out := make([]curve, len(aucs))
+	for c, auc := range aucs {
+		out[c].area = auc
+		if math.IsNaN(auc) { // no positives or no negatives: undefined
 			continue
 		}
-		c.x = append(c.x, ratio(fp, N))
-		c.y = append(c.y, ratio(tp, P))
+		r, err := metrics.ROCCurve(yTrue, scores, c)
+		if err != nil {
+			return nil, err
+		}
+		out[c].x, out[c].y = r.FPR, r.TPR
 	}
-	for k := 1; k < len(c.x); k++ {
-		c.area += (c.x[k] - c.x[k-1]) * (c.y[k] + c.y[k-1]) / 2
-	}
-	return c
+	return out, nil
 }
 
-// prCurve returns the precision-recall curve (x = recall, y = precision)
-// with its average precision, sum over thresholds of (R_k - R_{k-1}) P_k,
-// scikit-learn's average_precision_score.
-func prCurve(scores []float64, pos []bool) curve {
-	idx := byScoreDesc(scores)
-	var P float64
-	for _, p := range pos {
-		if p {
-			P++
+// prCurves are the one-vs-rest precision-recall curves (x = recall,
+// y = precision) of every class with their average precisions, as
+// scikit-learn's precision_recall_curve and average_precision_score
+// (toolkit/metrics). Points run from recall 0 up to the first point of
+// full recall; the lower thresholds after it only lower the precision
+// at recall 1 and add nothing to the area.
+func prCurves(yTrue []int, scores [][]float64) ([]curve, error) {
+	aps, err := metrics.AveragePrecision(yTrue, scores)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]curve, len(aps))
+	for c, ap := range aps {
+		p, err := metrics.PRCurve(yTrue, scores, c)
+		if err != nil {
+			return nil, err
+		}
+		out[c].area = ap
+		// metrics gives recall decreasing; draw it increasing.
+		for i := len(p.Recall) - 1; i >= 0; i-- {
+			out[c].x = append(out[c].x, p.Recall[i])
+			out[c].y = append(out[c].y, p.Precision[i])
+			if p.Recall[i] == p.Recall[0] {
+				break
+			}
 		}
 	}
-	c := curve{x: []float64{0}, y: []float64{1}}
-	var tp, fp float64
-	for k, i := range idx {
-		if pos[i] {
-			tp++
-		} else {
-			fp++
-		}
-		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
-			continue
-		}
-		r, p := ratio(tp, P), tp/(tp+fp)
-		c.area += (r - c.x[len(c.x)-1]) * p
-		c.x = append(c.x, r)
-		c.y = append(c.y, p)
-		if tp == P {
-			break // full recall: lower thresholds only add false positives
-		}
-	}
-	return c
-}
-
-func byScoreDesc(scores []float64) []int {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
-	return idx
-}
-
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return a / b
+	return out, nil
 }
 
 // classCurves computes one curve per class from run.valid_scores and the
 // true validation labels at the best epoch.
-func classCurves(l *runlog.Log, fn func([]float64, []bool) curve) ([]string, []curve, int, error) {
-	best, err := BestEpoch(l)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	classes, err := Classes(l)
+func classCurves(l *runlog.Log, fn func([]int, [][]float64) ([]curve, error)) ([]string, []curve, int, error) {
+	best, classes, err := bestAndClasses(l)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -120,37 +87,34 @@ func classCurves(l *runlog.Log, fn func([]float64, []bool) curve) ([]string, []c
 		return nil, nil, 0, fmt.Errorf("plots: %s: %d validation scores but %d true labels at best epoch %d",
 			runName(l, 0), len(l.Run.ValidScores), len(yt), best)
 	}
-	curves := make([]curve, len(classes))
-	scores := make([]float64, len(yt))
-	pos := make([]bool, len(yt))
-	for c := range classes {
-		for i, row := range l.Run.ValidScores {
-			if len(row) != len(classes) {
-				return nil, nil, 0, fmt.Errorf("%w: valid_scores[%d] has %d scores for %d classes", ErrClassMismatch, i, len(row), len(classes))
-			}
-			scores[i] = row[c]
-			pos[i] = yt[i] == c
+	for i, row := range l.Run.ValidScores {
+		if len(row) != len(classes) {
+			return nil, nil, 0, fmt.Errorf("%w: valid_scores[%d] has %d scores for %d classes", ErrClassMismatch, i, len(row), len(classes))
 		}
-		curves[c] = fn(scores, pos)
+	}
+	curves, err := fn(yt, l.Run.ValidScores)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("plots: %s: run.valid_scores: %w", runName(l, 0), err)
 	}
 	return classes, curves, best, nil
 }
 
 // ROC draws one-vs-rest ROC curves per class at the best epoch, with each
 // class's AUC in the legend and the chance diagonal. It needs
-// run.valid_scores (ErrNoData otherwise).
+// run.valid_scores (ErrNoData otherwise). A class that the validation
+// labels lack (or hold alone) has no ROC curve: the legend says so.
 func ROC(l *runlog.Log) (*Figure, error) {
-	return curveFigure(l, rocCurve, "ROC curves", "false positive rate (%)", "true positive rate (%)", "AUC")
+	return curveFigure(l, rocCurves, "ROC curves", "false positive rate (%)", "true positive rate (%)", "AUC")
 }
 
 // PrecisionRecall draws one-vs-rest precision-recall curves per class at
 // the best epoch, with each class's average precision (the area under
 // the step curve) in the legend. It needs run.valid_scores.
 func PrecisionRecall(l *runlog.Log) (*Figure, error) {
-	return curveFigure(l, prCurve, "precision-recall curves", "recall (%)", "precision (%)", "AP")
+	return curveFigure(l, prCurves, "precision-recall curves", "recall (%)", "precision (%)", "AP")
 }
 
-func curveFigure(l *runlog.Log, fn func([]float64, []bool) curve, what, xl, yl, area string) (*Figure, error) {
+func curveFigure(l *runlog.Log, fn func([]int, [][]float64) ([]curve, error), what, xl, yl, area string) (*Figure, error) {
 	classes, curves, best, err := classCurves(l, fn)
 	if err != nil {
 		return nil, err
@@ -170,6 +134,10 @@ func curveFigure(l *runlog.Log, fn func([]float64, []bool) curve, what, xl, yl, 
 		defer f.AddLegend("chance (AUC 0.50)", diag)
 	}
 	for c, cv := range curves {
+		if len(cv.x) == 0 {
+			f.AddLegend(fmt.Sprintf("%s (%s undefined: class absent or alone)", classes[c], area))
+			continue
+		}
 		pts := make(plotter.XYs, len(cv.x))
 		for i := range cv.x {
 			pts[i] = plotter.XY{X: 100 * cv.x[i], Y: 100 * cv.y[i]}

@@ -91,7 +91,7 @@ func CVSummary(logs []*runlog.Log, metric string, params ...string) ([]CVGroup, 
 		}
 		out = append(out, *g)
 	}
-	lowerBetter := strings.Contains(metric, "loss")
+	lowerBetter := runlog.LowerIsBetter(metric)
 	sort.SliceStable(out, func(a, b int) bool {
 		if lowerBetter {
 			return out[a].Mean < out[b].Mean

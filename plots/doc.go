@@ -9,7 +9,9 @@
 // plot.Align, a shared legend drawn in a strip outside the data, and a
 // preferred size. Render turns any Figure (or *plot.Plot) into PNG, SVG or
 // PDF bytes, Save writes it to a file, and Display shows it inline in a GoNB
-// notebook.
+// notebook. DisplayTable shows a table inline as HTML (BaselineDeltas or
+// runlog's summary table), and DisplaySummary builds and shows runlog's
+// summary of many runs sorted by a chosen metric.
 //
 // One run: LossAccuracy, PerClass, ConfusionMatrix, ROC, PrecisionRecall,
 // ClassCounts, and TransformGrid for before/after images; SaveAll writes
@@ -19,6 +21,11 @@
 // one point per run), Overlay (a metric vs epoch across runs) and CVResults
 // (mean +- std per parameter combination of a search); SaveAllRuns writes
 // them to a folder.
+//
+// Metrics are named as in runlog.Log.Series ("valid_accuracy",
+// "valid_recall:Tulip", "valid_recall:minority", ...), so charts and the
+// runlog summary table read the same names; ROC and precision-recall
+// curves and their areas come from toolkit/metrics (scikit-learn's).
 //
 // Epochs are numbered as in the log, from 0. Rates (accuracy, precision,
 // recall) are drawn in percent and changes in percentage points. Colours

@@ -17,8 +17,11 @@ func tinyLog(note string, acc float64) *runlog.Log {
 	l.Results.ValidLoss = []float64{1.0, 0.7, 0.8}
 	l.Results.TrainAccuracy = []float64{0.6, 0.8, 0.9}
 	l.Results.ValidAccuracy = []float64{0.5, acc, 0.7}
-	l.Results.ValidPrecision = map[string][]float64{"cat": {0.5, 0.8, 0.7}, "dog": {0.5, 0.6, 0.6}}
-	l.Results.ValidRecall = map[string][]float64{"cat": {0.5, 0.9, 0.8}, "dog": {0.4, 0.5, 0.5}}
+	l.Results.ValidPrecision = map[string]runlog.Series{"cat": {0.5, 0.8, 0.7}, "dog": {0.5, 0.6, 0.6}}
+	l.Results.ValidRecall = map[string]runlog.Series{"cat": {0.5, 0.9, 0.8}, "dog": {0.4, 0.5, 0.5}}
+	// The validation labels of every epoch (the supports of the averages).
+	l.Y.Valid.True = map[string][]int{"0": {0, 0, 0, 1, 1}, "1": {0, 0, 0, 1, 1}, "2": {0, 0, 0, 1, 1}}
+	l.Y.Valid.Pred = map[string][]int{"0": {0, 1, 0, 1, 0}, "1": {0, 0, 0, 1, 0}, "2": {0, 0, 1, 1, 0}}
 	return l
 }
 
@@ -59,8 +62,8 @@ func ExampleSaveAll() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	// Charts the log lacks data for (here: ROC, PR, confusion matrix and
-	// class counts need scores or labels in y) are skipped.
+	// Charts the log lacks data for (here: ROC and PR need scores, class
+	// counts the training labels in y) are skipped.
 	paths, err := plots.SaveAll(tinyLog("baseline", 0.75), dir, "svg")
 	if err != nil {
 		fmt.Println(err)
@@ -72,6 +75,7 @@ func ExampleSaveAll() {
 	// Output:
 	// loss_accuracy.svg
 	// per_class_valid.svg
+	// confusion_matrix.svg
 }
 
 func ExampleDisplay() {
@@ -84,4 +88,22 @@ func ExampleDisplay() {
 	if err := plots.Display(f); err != nil {
 		fmt.Println(err)
 	}
+}
+
+func ExampleDisplaySummary() {
+	logs := []*runlog.Log{tinyLog("baseline", 0.75), tinyLog("oversampling", 0.8)}
+	// In a GoNB cell the table appears inline; here it is printed as text.
+	t, err := plots.DisplaySummary(logs, runlog.SummaryOptions{
+		SortBy:  "valid_accuracy",
+		Columns: []string{"note", "epoch", "valid_recall:minority", "valid_recall_macro"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t.Write(os.Stdout, "text")
+	// Output:
+	// valid_accuracy  note          epoch  valid_recall:minority  valid_recall_macro
+	//       0.800000  oversampling  1                   0.500000            0.700000
+	//       0.750000  baseline      1                   0.500000            0.700000
 }

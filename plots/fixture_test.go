@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/cmpimg"
 
 	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/metrics"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
@@ -57,8 +58,8 @@ func simulate(m method, nEpochs, stopAt int, withRun bool) *runlog.Log {
 	cfg.Beta = m.beta
 	cfg.Seed = int64(m.seed)
 	l := &runlog.Log{Note: m.note, Date: "20230609-134532", VarDict: cfg}
-	l.Results.TrainPrecision, l.Results.TrainRecall = map[string][]float64{}, map[string][]float64{}
-	l.Results.ValidPrecision, l.Results.ValidRecall = map[string][]float64{}, map[string][]float64{}
+	l.Results.TrainPrecision, l.Results.TrainRecall = map[string]runlog.Series{}, map[string]runlog.Series{}
+	l.Results.ValidPrecision, l.Results.ValidRecall = map[string]runlog.Series{}, map[string]runlog.Series{}
 	l.Y.Train = runlog.SplitLabels{True: map[string][]int{}, Pred: map[string][]int{}}
 	l.Y.Valid = runlog.SplitLabels{True: map[string][]int{}, Pred: map[string][]int{}}
 	var validTrue []int
@@ -198,26 +199,20 @@ func argmax(z []float64) int {
 	return best
 }
 
-// prf returns per-class precision and recall and the accuracy.
+// prf returns per-class precision and recall (rounded) and the accuracy.
 func prf(yt, yp []int, n int) (prec, rec []float64, acc float64) {
-	tp, predN, trueN := make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range yt {
-		trueN[yt[i]]++
-		predN[yp[i]]++
-		if yt[i] == yp[i] {
-			tp[yt[i]]++
-			acc++
-		}
+	r, err := metrics.Compute(yt, yp, n)
+	if err != nil {
+		panic(err) // the simulation's labels are in range
 	}
 	prec, rec = make([]float64, n), make([]float64, n)
 	for c := range n {
-		prec[c] = round(ratio(tp[c], predN[c]))
-		rec[c] = round(ratio(tp[c], trueN[c]))
+		prec[c], rec[c] = round(r.Precision[c]), round(r.Recall[c])
 	}
-	return prec, rec, acc / float64(len(yt))
+	return prec, rec, r.Accuracy
 }
 
-func appendClasses(m map[string][]float64, v []float64) {
+func appendClasses(m map[string]runlog.Series, v []float64) {
 	for c, name := range fixtureClasses {
 		m[name] = append(m[name], v[c])
 	}
@@ -279,29 +274,12 @@ func encodeFixture(name string, l *runlog.Log) ([]byte, error) {
 	return json.Marshal(study)
 }
 
-// readFixture loads a committed fixture. It decodes var_dict with
-// config.Decode so the study's Python-written values load; runlog.Read
-// (another package's work) will replace this.
+// readFixture loads a committed fixture with runlog.Read.
 func readFixture(t testing.TB, name string) *runlog.Log {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	l, err := runlog.Read(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	vd := raw["var_dict"]
-	delete(raw, "var_dict")
-	rest, _ := json.Marshal(raw)
-	l := &runlog.Log{}
-	if err := json.Unmarshal(rest, l); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	l.VarDict = config.Defaults()
-	if _, err := config.Decode(vd, &l.VarDict, false); err != nil {
-		t.Fatalf("%s: %v", name, err)
 	}
 	return l
 }
@@ -345,13 +323,9 @@ func methodLogs(t testing.TB) []*runlog.Log {
 
 // cvLogs loads the grid-search fixtures (2 x 2 combinations, 3 folds).
 func cvLogs(t testing.TB) []*runlog.Log {
-	paths, err := filepath.Glob(filepath.Join("testdata", "cv", "*.json"))
-	if err != nil || len(paths) != 12 {
-		t.Fatalf("cv fixtures: %d files, %v", len(paths), err)
-	}
-	var logs []*runlog.Log
-	for _, p := range paths {
-		logs = append(logs, readFixture(t, filepath.Join("cv", filepath.Base(p))))
+	logs, err := runlog.ReadDir(filepath.Join("testdata", "cv"))
+	if err != nil || len(logs) != 12 {
+		t.Fatalf("cv fixtures: %d logs, %v", len(logs), err)
 	}
 	return logs
 }

@@ -3,9 +3,7 @@ package plots
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"sort"
 	"strconv"
 
 	"github.com/debiaser/debiaser/toolkit/runlog"
@@ -43,31 +41,23 @@ func epochs(l *runlog.Log) int {
 	return max(len(l.Results.TrainLoss), len(l.Results.ValidLoss))
 }
 
-// Classes returns the class names of a run, in label order: run.classes
-// when present, else the sorted keys of valid_precision (the study's
-// logs, whose Python dicts followed the sorted folder names).
+// Classes returns the class names of a run, in label order (see
+// runlog.Log.Classes): run.classes when present, else the sorted keys of
+// valid_precision (the study's logs, whose Python dicts followed the
+// sorted folder names).
 func Classes(l *runlog.Log) ([]string, error) {
 	if err := checkLog(l); err != nil {
 		return nil, err
 	}
-	if l.Run != nil && len(l.Run.Classes) > 0 {
-		return l.Run.Classes, nil
+	if classes := l.Classes(); len(classes) > 0 {
+		return classes, nil
 	}
-	for _, m := range []map[string][]float64{l.Results.ValidPrecision, l.Results.ValidRecall, l.Results.TrainPrecision} {
-		if len(m) > 0 {
-			names := make([]string, 0, len(m))
-			for k := range m {
-				names = append(names, k)
-			}
-			sort.Strings(names)
-			return names, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: %s has no run.classes and no per-class results", ErrNoData, runName(l, 0))
+	return nil, fmt.Errorf("%w: %s has no run.classes and no results.valid_precision", ErrNoData, runName(l, 0))
 }
 
 // BestEpoch returns run.best_epoch when the log has it, else the first
-// epoch of lowest validation loss (the study's logs).
+// epoch of lowest validation loss (the study's logs; see
+// runlog.Log.BestEpoch), else 0 when no epoch has a finite loss.
 func BestEpoch(l *runlog.Log) (int, error) {
 	if err := checkLog(l); err != nil {
 		return 0, err
@@ -75,13 +65,24 @@ func BestEpoch(l *runlog.Log) (int, error) {
 	if l.Run != nil && l.Run.BestEpoch >= 0 && l.Run.BestEpoch < len(l.Results.ValidLoss) {
 		return l.Run.BestEpoch, nil
 	}
-	best, bestLoss := 0, math.Inf(1)
-	for e, v := range l.Results.ValidLoss {
-		if v < bestLoss {
-			best, bestLoss = e, v
-		}
+	best, err := l.BestEpoch("valid_loss")
+	if err != nil { // every loss NaN: still draw the run
+		return 0, nil
 	}
 	return best, nil
+}
+
+// bestAndClasses is what most one-run charts read first.
+func bestAndClasses(l *runlog.Log) (int, []string, error) {
+	best, err := BestEpoch(l)
+	if err != nil {
+		return 0, nil, err
+	}
+	classes, err := Classes(l)
+	if err != nil {
+		return 0, nil, err
+	}
+	return best, classes, nil
 }
 
 // runName is how a run is labelled in charts: its note (the study's

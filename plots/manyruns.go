@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
@@ -41,6 +42,21 @@ func bestValues(logs []*runlog.Log, metrics []string) ([][]float64, error) {
 	return out, nil
 }
 
+// compared returns what MethodBars and BaselineDeltas show: values[m][r]
+// (see bestValues), the run names and the baseline's index (-1: none).
+func compared(logs []*runlog.Log, baseline string, metrics []string) ([][]float64, []string, int, error) {
+	vals, err := bestValues(logs, metrics)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	names := runNames(logs)
+	bi, err := baselineIndex(names, baseline)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return vals, names, bi, nil
+}
+
 // baselineIndex finds the run named baseline ("" means none).
 func baselineIndex(names []string, baseline string) (int, error) {
 	if baseline == "" {
@@ -59,12 +75,7 @@ func baselineIndex(names []string, baseline string) (int, error) {
 // beside them the change vs the baseline in percentage points, as in the
 // study's results tables. An empty baseline draws the values only.
 func MethodBars(logs []*runlog.Log, baseline string, metrics ...string) (*Figure, error) {
-	vals, err := bestValues(logs, metrics)
-	if err != nil {
-		return nil, err
-	}
-	names := runNames(logs)
-	bi, err := baselineIndex(names, baseline)
+	vals, names, bi, err := compared(logs, baseline, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -84,13 +95,23 @@ func MethodBars(logs []*runlog.Log, baseline string, metrics ...string) (*Figure
 	panelH := float64(f.Height/vg.Inch-1.3) * 72
 	barW := vg.Points(panelH / float64(n) * 0.8 / float64(len(metrics)))
 	offset := func(m int) vg.Length { return barW * vg.Length(float64(m)-float64(len(metrics)-1)/2) }
-	// Bars are drawn from the first run upwards; reverse the values to match.
-	ordered := func(v []float64) plotter.Values {
-		out := make(plotter.Values, n)
+	// bars draws metric m's values of every run, the first run on top and
+	// the first metric on top within each run's group.
+	bars := func(p *plot.Plot, m int, v []float64) (*plotter.BarChart, error) {
+		ordered := make(plotter.Values, n)
 		for r := range v {
-			out[int(pos(r))] = v[r]
+			ordered[int(pos(r))] = v[r]
 		}
-		return out
+		b, err := plotter.NewBarChart(ordered, barW)
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %w", metrics[m], err)
+		}
+		b.Horizontal = true
+		b.Color = seriesColor(m)
+		b.LineStyle.Width = 0
+		b.Offset = -offset(m)
+		p.Add(b)
+		return b, nil
 	}
 	abs := f.Panel(0, 0)
 	abs.Title.Text = "Value"
@@ -98,17 +119,11 @@ func MethodBars(logs []*runlog.Log, baseline string, metrics ...string) (*Figure
 	abs.NominalY(rev...)
 	abs.Add(plotter.NewGrid())
 	for m, name := range metrics {
-		bars, err := plotter.NewBarChart(ordered(vals[m]), barW)
+		b, err := bars(abs, m, vals[m])
 		if err != nil {
-			return nil, fmt.Errorf("plots: %s: %w", name, err)
+			return nil, err
 		}
-		bars.Horizontal = true
-		bars.Color = seriesColor(m)
-		bars.LineStyle.Width = 0
-		// The first metric on top within each run's group.
-		bars.Offset = -offset(m)
-		abs.Add(bars)
-		f.AddLegend(MetricLabel(name), bars)
+		f.AddLegend(MetricLabel(name), b)
 	}
 	padRange(&abs.X.Min, &abs.X.Max, false)
 	if bi < 0 {
@@ -127,20 +142,14 @@ func MethodBars(logs []*runlog.Log, baseline string, metrics ...string) (*Figure
 	d.NominalY(rev...)
 	d.Add(plotter.NewGrid())
 	d.Add(vLine(0, refStyle(refColor, false)))
-	for m, name := range metrics {
+	for m := range metrics {
 		delta := make([]float64, n)
 		for r := range delta {
 			delta[r] = vals[m][r] - vals[m][bi]
 		}
-		bars, err := plotter.NewBarChart(ordered(delta), barW)
-		if err != nil {
-			return nil, fmt.Errorf("plots: %s: %w", name, err)
+		if _, err := bars(d, m, delta); err != nil {
+			return nil, err
 		}
-		bars.Horizontal = true
-		bars.Color = seriesColor(m)
-		bars.LineStyle.Width = 0
-		bars.Offset = -offset(m)
-		d.Add(bars)
 	}
 	padRange(&d.X.Min, &d.X.Max, true)
 	return f, nil
@@ -173,11 +182,11 @@ func Scatter(logs []*runlog.Log, split string) (*Figure, error) {
 		p.Y.Label.Text = "precision (%)"
 		p.Add(plotter.NewGrid())
 		for r, l := range logs {
-			prec, err := Metric(l, split+"_precision/"+class, -1)
+			prec, err := Metric(l, split+"_precision:"+class, -1)
 			if err != nil {
 				return nil, fmt.Errorf("run %q: %w", names[r], err)
 			}
-			rec, err := Metric(l, split+"_recall/"+class, -1)
+			rec, err := Metric(l, split+"_recall:"+class, -1)
 			if err != nil {
 				return nil, fmt.Errorf("run %q: %w", names[r], err)
 			}

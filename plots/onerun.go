@@ -94,15 +94,11 @@ func LossAccuracy(l *runlog.Log) (*Figure, error) {
 // PerClass draws per-class precision and recall per epoch for split
 // ("train" or "valid"), one line per class in the class's colour.
 func PerClass(l *runlog.Log, split string) (*Figure, error) {
-	best, err := BestEpoch(l)
+	best, classes, err := bestAndClasses(l)
 	if err != nil {
 		return nil, err
 	}
-	classes, err := Classes(l)
-	if err != nil {
-		return nil, err
-	}
-	var prec, rec map[string][]float64
+	var prec, rec map[string]runlog.Series
 	switch split {
 	case SplitValid, "":
 		split, prec, rec = SplitValid, l.Results.ValidPrecision, l.Results.ValidRecall
@@ -115,7 +111,7 @@ func PerClass(l *runlog.Log, split string) (*Figure, error) {
 		return nil, fmt.Errorf("%w: %s has no %s_precision/%s_recall", ErrNoData, runName(l, 0), split, split)
 	}
 	f := newFigure(fmt.Sprintf("%s: per-class precision and recall (%s)", runName(l, 0), split), 1, 2)
-	for i, m := range []map[string][]float64{prec, rec} {
+	for i, m := range []map[string]runlog.Series{prec, rec} {
 		p := f.Panel(0, i)
 		p.Title.Text = []string{"Precision", "Recall"}[i]
 		p.Y.Label.Text = []string{"precision (%)", "recall (%)"}[i]
@@ -146,11 +142,7 @@ func PerClass(l *runlog.Log, split string) (*Figure, error) {
 // diagonal reads as per-class recall. It uses results.valid_confusion_matrix
 // when present, else the labels in y.
 func ConfusionMatrix(l *runlog.Log, epoch int) (*Figure, error) {
-	best, err := BestEpoch(l)
-	if err != nil {
-		return nil, err
-	}
-	classes, err := Classes(l)
+	best, classes, err := bestAndClasses(l)
 	if err != nil {
 		return nil, err
 	}

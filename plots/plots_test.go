@@ -13,38 +13,75 @@ import (
 
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/debiaser/debiaser/toolkit/metrics"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
-func TestCurvesMatchScikitLearn(t *testing.T) {
-	// Expected areas from scikit-learn 1.2 roc_auc_score and
-	// average_precision_score; the second case has tied scores.
-	tests := []struct {
-		name    string
-		pos     []bool
-		scores  []float64
-		auc, ap float64
-	}{
-		{"docs example", []bool{false, false, true, true}, []float64{0.1, 0.4, 0.35, 0.8}, 0.75, 0.8333333333333333},
-		{"ties", []bool{true, false, true, true, false, false, true, false}, []float64{0.9, 0.9, 0.7, 0.5, 0.5, 0.3, 0.2, 0.2}, 0.59375, 0.5666666666666667},
+func TestCurves(t *testing.T) {
+	l := readFixture(t, "run_weighted.json")
+	yt := epochLabels(l.Y.Valid, false, l.Run.BestEpoch)
+	aucs, err := metrics.ROCAUC(yt, l.Run.ValidScores)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
+	aps, err := metrics.AveragePrecision(yt, l.Run.ValidScores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		fn         func([]int, [][]float64) ([]curve, error)
+		areas      []float64
+		start, end [2]float64 // first and last point
+	}{
+		{"roc", rocCurves, aucs, [2]float64{0, 0}, [2]float64{1, 1}},
+		{"pr", prCurves, aps, [2]float64{0, 1}, [2]float64{1, math.NaN()}},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			roc := rocCurve(tt.scores, tt.pos)
-			if math.Abs(roc.area-tt.auc) > 1e-12 {
-				t.Errorf("AUC = %v, want %v", roc.area, tt.auc)
+			classes, curves, best, err := classCurves(l, tt.fn)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if roc.x[len(roc.x)-1] != 1 || roc.y[len(roc.y)-1] != 1 {
-				t.Errorf("ROC ends at (%v, %v), want (1, 1)", roc.x[len(roc.x)-1], roc.y[len(roc.y)-1])
+			if best != l.Run.BestEpoch || len(curves) != len(classes) {
+				t.Fatalf("best %d, %d curves for %d classes", best, len(curves), len(classes))
 			}
-			pr := prCurve(tt.scores, tt.pos)
-			if math.Abs(pr.area-tt.ap) > 1e-12 {
-				t.Errorf("AP = %v, want %v", pr.area, tt.ap)
-			}
-			if pr.x[len(pr.x)-1] != 1 {
-				t.Errorf("PR curve ends at recall %v, want 1", pr.x[len(pr.x)-1])
+			for c, cv := range curves {
+				if cv.area != tt.areas[c] {
+					t.Errorf("%s: area %v, want %v", classes[c], cv.area, tt.areas[c])
+				}
+				n := len(cv.x)
+				if n < 3 || cv.x[0] != tt.start[0] || cv.y[0] != tt.start[1] || cv.x[n-1] != tt.end[0] ||
+					(!math.IsNaN(tt.end[1]) && cv.y[n-1] != tt.end[1]) {
+					t.Errorf("%s: %d points from (%v, %v) to (%v, %v)", classes[c], n, cv.x[0], cv.y[0], cv.x[n-1], cv.y[n-1])
+				}
+				for i := 1; i < n; i++ {
+					if cv.x[i] < cv.x[i-1] {
+						t.Errorf("%s: x decreases at point %d", classes[c], i)
+					}
+					if tt.name == "pr" && cv.x[i-1] == 1 {
+						t.Errorf("%s: points after full recall", classes[c])
+					}
+				}
 			}
 		})
+	}
+	// A class the validation labels lack has no ROC curve, only a legend line.
+	two := readFixture(t, "run_weighted.json")
+	yt = epochLabels(two.Y.Valid, false, two.Run.BestEpoch)
+	for i, y := range yt {
+		if y == 3 {
+			yt[i] = 0
+		}
+	}
+	curves, err := rocCurves(yt, two.Run.ValidScores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(curves[3].area) || len(curves[3].x) != 0 || len(curves[0].x) == 0 {
+		t.Errorf("class without positives: %+v", curves[3])
+	}
+	if _, err := ROC(two); err != nil {
+		t.Errorf("ROC with an absent class: %v", err)
 	}
 }
 
@@ -78,8 +115,8 @@ func TestDerivedAverages(t *testing.T) {
 	// The slides' worked example: precisions 0.7, 0.8, 0.3 with supports
 	// 30, 20, 10. The 1/n weighted average is 0.509 (the slides print 0.4).
 	l := &runlog.Log{Note: "hand"}
-	l.Results.ValidLoss = []float64{1}
-	l.Results.ValidPrecision = map[string][]float64{"a": {0.7}, "b": {0.8}, "c": {0.3}}
+	l.Results.TrainLoss, l.Results.ValidLoss = runlog.Series{1}, runlog.Series{1}
+	l.Results.ValidPrecision = map[string]runlog.Series{"a": {0.7}, "b": {0.8}, "c": {0.3}}
 	l.Run = &runlog.RunInfo{Classes: []string{"a", "b", "c"}, ValidCounts: []int{30, 20, 10}}
 	tests := []struct {
 		metric string
@@ -347,5 +384,60 @@ func (panicky) Draw(draw.Canvas) { panic("boom") }
 func TestRenderRecoversPanics(t *testing.T) {
 	if _, err := Render(panicky{}, "png", 0, 0); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("err = %v, want the panic as an error", err)
+	}
+}
+
+// Both table kinds display in a notebook.
+var (
+	_ HTMLTable = (*Table)(nil)
+	_ HTMLTable = (*runlog.Table)(nil)
+)
+
+func TestDisplaySummary(t *testing.T) {
+	logs := methodLogs(t)
+	for _, tt := range []struct {
+		name    string
+		opts    runlog.SummaryOptions
+		sortCol int // index of the sort metric's column
+	}{
+		{"sort column added", runlog.SummaryOptions{SortBy: "valid_recall:minority", Columns: []string{"note", "valid_accuracy"}}, 0},
+		{"sort column kept", runlog.SummaryOptions{SortBy: "valid_loss", Columns: []string{"note", "valid_loss"}}, 1},
+		{"defaults", runlog.SummaryOptions{}, slices.Index(runlog.DefaultColumns, "valid_accuracy")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tab, err := DisplaySummary(logs, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sortBy := tt.opts.SortBy
+			if sortBy == "" {
+				sortBy = "valid_accuracy"
+			}
+			if tab.Columns[tt.sortCol] != sortBy || len(tab.Rows) != len(logs) {
+				t.Fatalf("columns %q, %d rows", tab.Columns, len(tab.Rows))
+			}
+			lower := runlog.LowerIsBetter(sortBy)
+			for i, r := range tab.Rows {
+				v := r.Cells[tt.sortCol].Value
+				// The cell is the run's value at its best epoch, as the charts read it.
+				want, err := Metric(r.Log, sortBy, -1)
+				if err != nil || v != want {
+					t.Errorf("%s: %s = %v, want %v (%v)", r.Log.Note, sortBy, v, want, err)
+				}
+				if i > 0 {
+					prev := tab.Rows[i-1].Cells[tt.sortCol].Value
+					if (lower && v < prev) || (!lower && v > prev) {
+						t.Errorf("row %d (%v) out of order after %v", i, v, prev)
+					}
+				}
+			}
+			html := tab.HTML()
+			if !strings.Contains(html, "<th>"+sortBy+"</th>") || strings.Count(html, "<tr>") != len(logs)+1 {
+				t.Errorf("HTML:\n%s", html)
+			}
+		})
+	}
+	if _, err := DisplaySummary(logs, runlog.SummaryOptions{SortBy: "note"}); err == nil || !strings.Contains(err.Error(), "not a metric") {
+		t.Errorf("sort by a non-metric: err = %v", err)
 	}
 }

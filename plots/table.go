@@ -80,12 +80,7 @@ func (t *Table) HTML() string {
 // metric's value at its best epoch and its change vs the baseline run in
 // percentage points (signed, two decimals).
 func BaselineDeltas(logs []*runlog.Log, baseline string, metrics ...string) (*Table, error) {
-	vals, err := bestValues(logs, metrics)
-	if err != nil {
-		return nil, err
-	}
-	names := runNames(logs)
-	bi, err := baselineIndex(names, baseline)
+	vals, names, bi, err := compared(logs, baseline, metrics)
 	if err != nil {
 		return nil, err
 	}

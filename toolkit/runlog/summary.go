@@ -146,6 +146,15 @@ func Summarize(logs []*Log, opts SummaryOptions) (*Table, error) {
 
 var infoColumns = []string{"note", "date", "file", "epoch", "epochs", "minority", "status", "stop_reason"}
 
+// isMetricColumn reports whether column i holds a metric; a Table built
+// outside Summarize goes by the column's name.
+func (t *Table) isMetricColumn(i int) bool {
+	if i < len(t.metric) {
+		return t.metric[i]
+	}
+	return isMetric(t.Columns[i])
+}
+
 func isMetric(name string) bool {
 	var r Results
 	if key, _, ok := strings.Cut(name, ":"); ok {
@@ -246,7 +255,7 @@ func CompareToBaseline(t *Table, baseline string) (*Table, error) {
 	}
 	out := &Table{Columns: slices.Clone(t.Columns), metric: slices.Clone(t.metric)}
 	for i, c := range out.Columns {
-		if out.metric[i] {
+		if out.isMetricColumn(i) {
 			out.Columns[i] = "d_" + c
 		}
 	}
@@ -257,7 +266,7 @@ func CompareToBaseline(t *Table, baseline string) (*Table, error) {
 		}
 		row := Row{Log: r.Log, Epoch: r.Epoch, Cells: slices.Clone(r.Cells)}
 		for i, c := range t.Columns {
-			if !t.metric[i] {
+			if !t.isMetricColumn(i) {
 				continue
 			}
 			d := r.Cells[i].Value - b.Cells[i].Value
@@ -308,7 +317,7 @@ func (t *Table) WriteText(w io.Writer) error {
 	line := func(cells []string) string {
 		parts := make([]string, len(cells))
 		for i, s := range cells {
-			if t.metric[i] {
+			if t.isMetricColumn(i) {
 				parts[i] = fmt.Sprintf("%*s", width[i], s)
 			} else {
 				parts[i] = fmt.Sprintf("%-*s", width[i], s)
@@ -333,7 +342,7 @@ func (t *Table) WriteCSV(w io.Writer) error {
 	for _, r := range t.Rows {
 		rec := texts(r)
 		for i, c := range r.Cells {
-			if t.metric[i] {
+			if t.isMetricColumn(i) {
 				rec[i] = ""
 				if !math.IsNaN(c.Value) {
 					rec[i] = strconv.FormatFloat(c.Value, 'g', -1, 64)
@@ -356,7 +365,7 @@ func (t *Table) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n|")
 	for i := range t.Columns {
-		if t.metric[i] {
+		if t.isMetricColumn(i) {
 			b.WriteString("---:|")
 		} else {
 			b.WriteString("---|")
@@ -385,7 +394,7 @@ func (t *Table) WriteHTML(w io.Writer) error {
 	for _, r := range t.Rows {
 		b.WriteString("<tr>")
 		for i, s := range texts(r) {
-			if t.metric[i] {
+			if t.isMetricColumn(i) {
 				b.WriteString(`<td style="text-align:right">` + html.EscapeString(s) + "</td>")
 			} else {
 				b.WriteString("<td>" + html.EscapeString(s) + "</td>")

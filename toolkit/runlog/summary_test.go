@@ -165,3 +165,18 @@ func TestSummaryGolden(t *testing.T) {
 		t.Error("unknown format: no error")
 	}
 }
+
+// A Table built outside Summarize writes without panicking; its metric
+// columns are known by name.
+func TestTableBuiltByHand(t *testing.T) {
+	tb := &Table{Columns: []string{"note", "valid_accuracy"}, Rows: []Row{{Cells: []Cell{{Text: "a"}, {Text: "0.5", Value: 0.5}}}}}
+	for _, format := range Formats {
+		var b bytes.Buffer
+		if err := tb.Write(&b, format); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+	}
+	if html := tb.HTML(); !strings.Contains(html, `<td style="text-align:right">0.5</td>`) || !strings.Contains(html, "<td>a</td>") {
+		t.Errorf("HTML:\n%s", html)
+	}
+}
