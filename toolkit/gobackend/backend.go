@@ -1,0 +1,84 @@
+package gobackend
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+// BackendName is the name to use in GOMLX_BACKEND to select this backend, e.g. GOMLX_BACKEND=gofast.
+const BackendName = "gofast"
+
+func init() {
+	backends.Register(BackendName, New)
+}
+
+// Backend is SimpleGo with the CNN ops completed and the hot ones replaced. Buffers and executables
+// are SimpleGo's; only graph building differs (see Builder).
+type Backend struct {
+	*simplego.Backend
+
+	// emulate selects the reference path: convolutions run SimpleGo's own (naive) ConvGeneral instead
+	// of im2col + GEMM. Used to cross-check the fast path.
+	emulate bool
+}
+
+var _ backends.Backend = (*Backend)(nil)
+
+// New creates the backend. The config string is a comma-separated list of options: "emulate" (use the
+// reference convolution), and any SimpleGo option (e.g. "parallelism=2"), which is passed on.
+func New(config string) (backends.Backend, error) {
+	var sgOptions []string
+	b := &Backend{}
+	for _, opt := range strings.Split(config, ",") {
+		switch opt {
+		case "":
+		case "emulate":
+			b.emulate = true
+		default:
+			sgOptions = append(sgOptions, opt)
+		}
+	}
+	sg, err := simplego.New(strings.Join(sgOptions, ","))
+	if err != nil {
+		return nil, fmt.Errorf("%s backend: %w", BackendName, err)
+	}
+	b.Backend = sg.(*simplego.Backend)
+	return b, nil
+}
+
+// Name implements backends.Backend.
+func (b *Backend) Name() string { return "GoFast (gofast)" }
+
+// String implements backends.Backend.
+func (b *Backend) String() string { return BackendName }
+
+// Description implements backends.Backend.
+func (b *Backend) Description() string {
+	mode := "im2col+GEMM convolutions"
+	if b.emulate {
+		mode = "reference convolutions (emulate)"
+	}
+	return fmt.Sprintf("pure-Go CPU backend (SimpleGo + CNN kernels, %s, %d cores)", mode, runtime.GOMAXPROCS(0))
+}
+
+// Capabilities implements backends.Backend: SimpleGo's plus the ops this package adds.
+func (b *Backend) Capabilities() backends.Capabilities {
+	c := simplego.Capabilities.Clone()
+	for _, op := range []backends.OpType{
+		backends.OpTypeReverse, backends.OpTypePad,
+		backends.OpTypeSelectAndScatterMax, backends.OpTypeSelectAndScatterMin,
+		backends.OpTypeBatchNormForInference, backends.OpTypeBatchNormForTraining, backends.OpTypeBatchNormGradient,
+	} {
+		c.Operations[op] = true
+	}
+	return c
+}
+
+// Builder implements backends.Backend.
+func (b *Backend) Builder(name string) backends.Builder {
+	return &Builder{Builder: b.Backend.Builder(name).(*simplego.Builder), backend: b}
+}
