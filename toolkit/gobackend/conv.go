@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
 	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/pkg/errors"
 )
@@ -46,6 +47,9 @@ func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.Convo
 		return b.Builder.ConvGeneral(inputOp, kernelOp, p.axes, p.strides, p.paddings, p.inDil, p.kerDil, p.groups, batchGroupCount)
 	}
 	p.input, p.kernel, p.output = x.Clone(), k.Clone(), out.Clone()
+	if x.DType == dtypes.Float32 && useSIMD {
+		return b.convFused(ns[0], ns[1], &p)
+	}
 	return b.convIm2col(ns[0], kernelOp, &p)
 }
 
@@ -159,6 +163,72 @@ func (b *Builder) convIm2col(x *simplego.Node, kernelOp backends.Op, p *convPara
 	if res, err = b.Builder.Reshape(res, chLast...); err != nil {
 		return nil, err
 	}
+	return b.Builder.Transpose(res, channelsBackPerm(rank, oc)...)
+}
+
+// convFused emits one custom node computing im2col + GEMM (gemm.go) into a channels-last output,
+// with the patch matrix in reused scratch memory. Used for float32 when the SIMD micro-kernel is
+// available; otherwise convIm2col's SimpleGo DotGeneral is faster (see docs/backend.md).
+func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backends.Op, error) {
+	ax := p.axes
+	G := p.groups
+	Cg := p.input.Dimensions[ax.InputChannels] / G
+	O := p.kernel.Dimensions[ax.KernelOutputChannels]
+	Og := O / G
+	plan := newIm2colPlan(p)
+	K := plan.patch * Cg
+	R := plan.rows
+	// B offsets per group: row k = (kernel spatial position, input channel) of the group's kernel.
+	kStr := p.kernel.Strides()
+	bOff := make([][]int, G)
+	for g := range G {
+		offs := make([]int, 0, K)
+		pos := make([]int, len(ax.KernelSpatial))
+		for range plan.patch {
+			base := g * Og * kStr[ax.KernelOutputChannels]
+			for i, a := range ax.KernelSpatial {
+				base += pos[i] * kStr[a]
+			}
+			for c := range Cg {
+				offs = append(offs, base+c*kStr[ax.KernelInputChannels])
+			}
+			for i := len(pos) - 1; i >= 0; i-- {
+				pos[i]++
+				if pos[i] < plan.kerDims[i] {
+					break
+				}
+				pos[i] = 0
+			}
+		}
+		bOff[g] = offs
+	}
+	oc := ax.OutputChannels
+	chLast := slices.Delete(slices.Clone(p.output.Dimensions), oc, oc+1)
+	chLast = append(chLast, O)
+	outShape := shapes.Make(p.input.DType, chLast...)
+	kernel := func(backend *simplego.Backend, in []*simplego.Buffer) (*simplego.Buffer, error) {
+		scratch := getScratch(R * G * K)
+		defer putScratch(scratch)
+		patches := *scratch
+		im2col(patches, flatOf(backend, in[0]).([]float32), plan)
+		out := backend.NewBuffer(outShape)
+		c := flatOf(backend, out).([]float32)
+		kf := flatOf(backend, in[1]).([]float32)
+		for g := range G {
+			gemm(&gemmArgs{m: R, n: Og, k: K, a: patches[g*K:], lda: G * K,
+				b: kf, bOff: bOff[g], bNStride: kStr[ax.KernelOutputChannels], c: c[g*Og:], ldc: O})
+		}
+		return out, nil
+	}
+	res := backends.Op(customNode(b.Builder, backends.OpTypeConvGeneral, outShape, kernel, x, kernelNode))
+	if oc == p.output.Rank()-1 {
+		return res, nil
+	}
+	return b.Builder.Transpose(res, channelsBackPerm(p.output.Rank(), oc)...)
+}
+
+// channelsBackPerm is the Transpose permutation moving the last axis to position oc.
+func channelsBackPerm(rank, oc int) []int {
 	perm := make([]int, rank)
 	for a := range perm {
 		switch {
@@ -170,7 +240,7 @@ func (b *Builder) convIm2col(x *simplego.Node, kernelOp backends.Op, p *convPara
 			perm[a] = a
 		}
 	}
-	return b.Builder.Transpose(res, perm...)
+	return perm
 }
 
 // im2colPlan holds the index tables of one convolution's patch gathering.

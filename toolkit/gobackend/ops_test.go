@@ -11,63 +11,116 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors/images"
 )
 
-func TestConvGradients(t *testing.T) {
-	tests := []struct {
-		name                                   string
-		batch, size, cin, cout, kernel, stride int
-		padSame                                bool
-		groups                                 int
-		channelsFirst                          bool
-		skip                                   string
-	}{
-		{"1x1", 2, 5, 3, 4, 1, 1, false, 1, false, ""},
-		{"3x3 same", 2, 6, 3, 4, 3, 1, true, 1, false, ""},
-		{"3x3 valid", 2, 6, 2, 3, 3, 1, false, 1, false, ""},
-		{"3x3 stride2 same", 2, 7, 3, 4, 3, 2, true, 1, false, ""},
-		{"1x1 stride2", 2, 6, 3, 5, 1, 2, false, 1, false, ""},
-		{"7x7 stride2 same", 1, 9, 2, 3, 7, 2, true, 1, false, ""},
-		{"3x3 groups2", 2, 5, 4, 6, 3, 1, true, 2, false, ""},
-		{"3x3 depthwise", 2, 5, 3, 3, 3, 1, true, 3, false, ""},
-		{"3x3 channels first", 2, 5, 3, 4, 3, 2, true, 1, true, ""},
-		{"2x2 same", 2, 5, 3, 4, 2, 1, true, 1, false,
-			// convVJPWrtX pads the reverse convolution as (padLo, padHi) instead of (k-1-padLo, k-1-padHi).
-			"GoMLX v0.26.0 graph-level input gradient is wrong for even kernels with asymmetric padding (same result on every backend path)"},
-		{"3x3 stride2 even size", 2, 6, 3, 4, 3, 2, true, 1, false, ""},
+// convCase is one convolution configuration of the table tests.
+type convCase struct {
+	name                                   string
+	batch, size, cin, cout, kernel, stride int
+	padSame                                bool
+	groups                                 int
+	channelsFirst                          bool
+	skip                                   string
+}
+
+var convCases = []convCase{
+	{"1x1", 2, 5, 3, 4, 1, 1, false, 1, false, ""},
+	{"3x3 same", 2, 6, 3, 4, 3, 1, true, 1, false, ""},
+	{"3x3 valid", 2, 6, 2, 3, 3, 1, false, 1, false, ""},
+	{"3x3 stride2 same", 2, 7, 3, 4, 3, 2, true, 1, false, ""},
+	{"1x1 stride2", 2, 6, 3, 5, 1, 2, false, 1, false, ""},
+	{"7x7 stride2 same", 1, 9, 2, 3, 7, 2, true, 1, false, ""},
+	{"3x3 groups2", 2, 5, 4, 6, 3, 1, true, 2, false, ""},
+	{"3x3 depthwise", 2, 5, 3, 3, 3, 1, true, 3, false, ""},
+	{"3x3 channels first", 2, 5, 3, 4, 3, 2, true, 1, true, ""},
+	{"2x2 same", 2, 5, 3, 4, 2, 1, true, 1, false,
+		// convVJPWrtX pads the reverse convolution as (padLo, padHi) instead of (k-1-padLo, k-1-padHi).
+		"GoMLX v0.26.0 graph-level input gradient is wrong for even kernels with asymmetric padding (same result on every backend path)"},
+	{"3x3 stride2 even size", 2, 6, 3, 4, 3, 2, true, 1, false, ""},
+}
+
+// inputs returns random x and kernel tensors (float64) for the case.
+func (tt convCase) inputs(rng *rand.Rand) (x, k *tensors.Tensor) {
+	xDims := []int{tt.batch, tt.size, tt.size, tt.cin}
+	kDims := []int{tt.kernel, tt.kernel, tt.cin / tt.groups, tt.cout}
+	if tt.channelsFirst {
+		xDims = []int{tt.batch, tt.cin, tt.size, tt.size}
+		kDims = []int{tt.cout, tt.cin / tt.groups, tt.kernel, tt.kernel}
 	}
+	return randTensor(rng, xDims...), randTensor(rng, kDims...)
+}
+
+// conv builds the case's convolution.
+func (tt convCase) conv(x, k *Node) *Node {
+	c := Convolve(x, k).Strides(tt.stride)
+	if tt.channelsFirst {
+		c = c.ChannelsAxis(images.ChannelsFirst)
+	}
+	if tt.padSame {
+		c = c.PadSame()
+	} else {
+		c = c.NoPadding()
+	}
+	if tt.groups > 1 {
+		c = c.ChannelGroupCount(tt.groups)
+	}
+	return c.Done()
+}
+
+func TestConvGradients(t *testing.T) {
 	for _, config := range []string{"", "emulate"} {
 		backend := mustBackend(t, config)
-		for _, tt := range tests {
+		for _, tt := range convCases {
 			t.Run(config+"/"+tt.name, func(t *testing.T) {
 				if tt.skip != "" {
 					t.Skip(tt.skip)
 				}
-				rng := rand.New(rand.NewPCG(1, 2))
-				xDims := []int{tt.batch, tt.size, tt.size, tt.cin}
-				if tt.channelsFirst {
-					xDims = []int{tt.batch, tt.cin, tt.size, tt.size}
-				}
-				x := randTensor(rng, xDims...)
-				k := randTensor(rng, tt.kernel, tt.kernel, tt.cin/tt.groups, tt.cout)
-				if tt.channelsFirst {
-					k = randTensor(rng, tt.cout, tt.cin/tt.groups, tt.kernel, tt.kernel)
-				}
-				f := func(ins []*Node) *Node {
-					c := Convolve(ins[0], ins[1]).Strides(tt.stride)
-					if tt.channelsFirst {
-						c = c.ChannelsAxis(images.ChannelsFirst)
-					}
-					if tt.padSame {
-						c = c.PadSame()
-					} else {
-						c = c.NoPadding()
-					}
-					if tt.groups > 1 {
-						c = c.ChannelGroupCount(tt.groups)
-					}
-					return c.Done()
-				}
+				x, k := tt.inputs(rand.New(rand.NewPCG(1, 2)))
+				f := func(ins []*Node) *Node { return tt.conv(ins[0], ins[1]) }
 				checkGradients(t, backend, f, []*tensors.Tensor{x, k}, 12, 1e-5)
 			})
+		}
+	}
+}
+
+// TestConvCasesMatchEmulation runs every table case in float32 on the fast path (the SIMD fused
+// kernel when built with GOEXPERIMENT=simd) and on the reference path, forward and backward.
+func TestConvCasesMatchEmulation(t *testing.T) {
+	fast, ref := mustBackend(t, ""), mustBackend(t, "emulate")
+	for _, tt := range convCases {
+		t.Run(tt.name, func(t *testing.T) {
+			x64, k64 := tt.inputs(rand.New(rand.NewPCG(5, 5)))
+			xFlat, kFlat := toF32(x64), toF32(k64)
+			f := func(x, k *Node) []*Node {
+				y := tt.conv(x, k)
+				w := Iota(x.Graph(), y.Shape(), -1)
+				loss := ReduceAllSum(Mul(Sin(w), y))
+				return append([]*Node{y}, Gradient(loss, x, k)...)
+			}
+			run := func(b backends.Backend) []*tensors.Tensor {
+				out, err := MustNewExec(b, f).Exec(tensors.FromFlatDataAndDimensions(xFlat, x64.Shape().Dimensions...),
+					tensors.FromFlatDataAndDimensions(kFlat, k64.Shape().Dimensions...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			assertClose(t, run(fast), run(ref))
+		})
+	}
+}
+
+// assertClose compares float32 tensors elementwise, relative to each tensor's largest magnitude.
+func assertClose(t *testing.T, got, want []*tensors.Tensor) {
+	t.Helper()
+	for i := range want {
+		g, w := tensors.MustCopyFlatData[float32](got[i]), tensors.MustCopyFlatData[float32](want[i])
+		scale := float32(0)
+		for _, v := range w {
+			scale = max(scale, abs32(v))
+		}
+		for j := range w {
+			if d := abs32(g[j] - w[j]); d > 1e-5*scale+1e-6 {
+				t.Fatalf("output #%d element %d: fast %g, reference %g", i, j, g[j], w[j])
+			}
 		}
 	}
 }
@@ -99,19 +152,7 @@ func TestFastMatchesEmulation(t *testing.T) {
 		}
 		return out
 	}
-	got, want := run(fast), run(ref)
-	for i := range want {
-		g, w := tensors.MustCopyFlatData[float32](got[i]), tensors.MustCopyFlatData[float32](want[i])
-		scale := float32(0)
-		for _, v := range w {
-			scale = max(scale, abs32(v))
-		}
-		for j := range w {
-			if d := abs32(g[j] - w[j]); d > 1e-5*scale+1e-6 {
-				t.Fatalf("output #%d element %d: fast %g, emulated %g", i, j, g[j], w[j])
-			}
-		}
-	}
+	assertClose(t, run(fast), run(ref))
 }
 
 func toF32(t *tensors.Tensor) []float32 {

@@ -1,0 +1,118 @@
+package gobackend
+
+import "sync"
+
+// Single-precision matrix multiplication for the convolution kernels: C = A·B, where
+//   - A is row-major with leading dimension lda (rows of the im2col patch matrix),
+//   - B is addressed through a per-row offset table: B[k][n] = b[bOff[k] + n*bNStride], so a
+//     convolution kernel in any axis layout (or a gradient used as kernel) is read in place,
+//   - C is row-major with leading dimension ldc and is overwritten.
+//
+// B is packed once per call into panels of gemmNR columns; the micro-kernel (gemmMicro, SIMD where
+// the build has it, see gemm_simd.go / gemm_generic.go) computes gemmMR x gemmNR tiles of C. Rows of
+// C are split across cores.
+
+const (
+	gemmMR = 4   // rows per micro-tile.
+	gemmNR = 16  // columns per micro-tile (two 8-float vectors).
+	gemmKC = 256 // depth of a K block: A micro-panel (4 x 256 floats) stays in L1.
+)
+
+// gemmArgs describes one multiplication; see the file comment.
+type gemmArgs struct {
+	m, n, k  int
+	a        []float32
+	lda      int
+	b        []float32
+	bOff     []int
+	bNStride int
+	c        []float32
+	ldc      int
+}
+
+var f32Pool sync.Pool // *[]float32 scratch buffers, reused across calls.
+
+func getScratch(n int) *[]float32 {
+	if p, ok := f32Pool.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putScratch(p *[]float32) { f32Pool.Put(p) }
+
+// gemm computes C = A·B in parallel over row blocks.
+func gemm(g *gemmArgs) {
+	panels := (g.n + gemmNR - 1) / gemmNR
+	packed := getScratch(panels * g.k * gemmNR)
+	defer putScratch(packed)
+	bp := *packed
+	// Pack B: panel p holds columns [p*NR, p*NR+NR), k-major, zero-padded past n.
+	for p := range panels {
+		panel := bp[p*g.k*gemmNR : (p+1)*g.k*gemmNR]
+		n0 := p * gemmNR
+		cols := min(gemmNR, g.n-n0)
+		for k := range g.k {
+			row := panel[k*gemmNR : (k+1)*gemmNR]
+			base := g.bOff[k] + n0*g.bNStride
+			for j := range cols {
+				row[j] = g.b[base+j*g.bNStride]
+			}
+			clear(row[cols:])
+		}
+	}
+	blocks := (g.m + gemmMR - 1) / gemmMR
+	parallelRange(blocks, func(start, end int) {
+		var tile [gemmMR * gemmNR]float32
+		for kc := 0; kc < g.k; kc += gemmKC {
+			kLen := min(gemmKC, g.k-kc)
+			first := kc == 0
+			for blk := start; blk < end; blk++ {
+				m0 := blk * gemmMR
+				rows := min(gemmMR, g.m-m0)
+				for p := range panels {
+					n0 := p * gemmNR
+					cols := min(gemmNR, g.n-n0)
+					panel := bp[(p*g.k+kc)*gemmNR : (p*g.k+kc+kLen)*gemmNR]
+					if rows == gemmMR && cols == gemmNR {
+						gemmMicro(kLen, g.a[m0*g.lda+kc:], g.lda, panel, g.c[m0*g.ldc+n0:], g.ldc, !first)
+						continue
+					}
+					// Edge tile: compute into a full scratch tile, copy the valid part.
+					var a4 [gemmMR]int
+					for r := range gemmMR {
+						a4[r] = (m0 + min(r, rows-1)) * g.lda
+					}
+					gemmEdge(kLen, g.a, a4, kc, panel, tile[:])
+					for r := range rows {
+						dst := g.c[(m0+r)*g.ldc+n0 : (m0+r)*g.ldc+n0+cols]
+						if first {
+							copy(dst, tile[r*gemmNR:])
+						} else {
+							for j := range dst {
+								dst[j] += tile[r*gemmNR+j]
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// gemmEdge computes a full MR x NR tile (no accumulation) reading A rows at offsets a4[r]+kc.
+func gemmEdge(kLen int, a []float32, a4 [gemmMR]int, kc int, panel, tile []float32) {
+	clear(tile)
+	for r := range gemmMR {
+		row := a[a4[r]+kc : a4[r]+kc+kLen]
+		t := tile[r*gemmNR : (r+1)*gemmNR]
+		for k, av := range row {
+			bk := panel[k*gemmNR : (k+1)*gemmNR]
+			for j := range t {
+				t[j] += av * bk[j]
+			}
+		}
+	}
+}
