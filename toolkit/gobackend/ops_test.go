@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/core/tensors/images"
@@ -171,23 +172,46 @@ func abs32(v float32) float32 {
 	return v
 }
 
+var poolCases = []struct {
+	name string
+	f    func(x *Node) *Node
+}{
+	{"max 2x2", func(x *Node) *Node { return MaxPool(x).Window(2).Done() }},
+	{"max 3x3 stride2 same", func(x *Node) *Node { return MaxPool(x).Window(3).Strides(2).PadSame().Done() }},
+	{"min 2x2", func(x *Node) *Node { return MinPool(x).Window(2).Done() }},
+	{"mean 2x2", func(x *Node) *Node { return MeanPool(x).Window(2).Done() }},
+	{"mean 3x3 stride1 same", func(x *Node) *Node { return MeanPool(x).Window(3).Strides(1).PadSame().Done() }},
+	{"sum 3x3 stride2", func(x *Node) *Node { return SumPool(x).Window(3).Strides(2).Done() }},
+	{"max channels first", func(x *Node) *Node {
+		return MaxPool(x).ChannelsAxis(images.ChannelsFirst).Window(2).Done()
+	}},
+}
+
 func TestPoolGradients(t *testing.T) {
 	backend := mustBackend(t, "")
-	tests := []struct {
-		name string
-		f    func(x *Node) *Node
-	}{
-		{"max 2x2", func(x *Node) *Node { return MaxPool(x).Window(2).Done() }},
-		{"max 3x3 stride2 same", func(x *Node) *Node { return MaxPool(x).Window(3).Strides(2).PadSame().Done() }},
-		{"min 2x2", func(x *Node) *Node { return MinPool(x).Window(2).Done() }},
-		{"mean 2x2", func(x *Node) *Node { return MeanPool(x).Window(2).Done() }},
-		{"mean 3x3 stride1 same", func(x *Node) *Node { return MeanPool(x).Window(3).Strides(1).PadSame().Done() }},
-		{"sum 3x3 stride2", func(x *Node) *Node { return SumPool(x).Window(3).Strides(2).Done() }},
-	}
-	for _, tt := range tests {
+	for _, tt := range poolCases {
 		t.Run(tt.name, func(t *testing.T) {
 			x := randTensor(rand.New(rand.NewPCG(5, 6)), 2, 6, 6, 3)
 			checkGradients(t, backend, func(ins []*Node) *Node { return tt.f(ins[0]) }, []*tensors.Tensor{x}, 40, 1e-5)
+		})
+	}
+}
+
+// TestPoolsMatchSimpleGo checks the pooling forward kernels against SimpleGo's ReduceWindow.
+func TestPoolsMatchSimpleGo(t *testing.T) {
+	ours, sg := mustBackend(t, ""), simplego.GetBackend()
+	xFlat := toF32(randTensor(rand.New(rand.NewPCG(5, 6)), 2, 6, 6, 3))
+	for _, tt := range poolCases {
+		t.Run(tt.name, func(t *testing.T) {
+			var outs [][]*tensors.Tensor
+			for _, b := range []backends.Backend{ours, sg} {
+				out, err := ExecOnce(b, tt.f, tensors.FromFlatDataAndDimensions(xFlat, 2, 6, 6, 3))
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs = append(outs, []*tensors.Tensor{out})
+			}
+			assertClose(t, outs[0], outs[1])
 		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
 	"github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/pkg/errors"
 )
 
@@ -47,75 +46,16 @@ func (b *Builder) selectAndScatter(op backends.OpType, operandOp, sourceOp backe
 		return nil, errors.Errorf("%s: source shape %s does not match the pooled shape %s", op, srcShape, want)
 	}
 	isMax := op == backends.OpTypeSelectAndScatterMax
-	win, strides = append([]int(nil), win...), append([]int(nil), strides...)
-	paddings = append([][2]int(nil), paddings...)
+	pl := newWindowPlan(opShape, srcShape, win, strides, paddings)
 	kernel := func(backend *simplego.Backend, in []*simplego.Buffer) (*simplego.Buffer, error) {
 		out := backend.NewBuffer(opShape)
 		switch o := flatOf(backend, out).(type) {
 		case []float32:
-			scatterSelected(o, flatOf(backend, in[0]).([]float32), flatOf(backend, in[1]).([]float32), opShape, srcShape, win, strides, paddings, isMax)
+			scatterSelected(o, flatOf(backend, in[0]).([]float32), flatOf(backend, in[1]).([]float32), pl, isMax)
 		case []float64:
-			scatterSelected(o, flatOf(backend, in[0]).([]float64), flatOf(backend, in[1]).([]float64), opShape, srcShape, win, strides, paddings, isMax)
+			scatterSelected(o, flatOf(backend, in[0]).([]float64), flatOf(backend, in[1]).([]float64), pl, isMax)
 		}
 		return out, nil
 	}
 	return customNode(b.Builder, op, opShape, kernel, ns...), nil
-}
-
-func scatterSelected[T float32 | float64](out, operand, source []T, opShape, srcShape shapes.Shape, win, strides []int, pads [][2]int, isMax bool) {
-	clear(out)
-	rank := opShape.Rank()
-	dims := opShape.Dimensions
-	opStrides := opShape.Strides()
-	// Window offsets as multi-indices, enumerated once.
-	var offsets [][]int
-	idx := make([]int, rank)
-	for {
-		offsets = append(offsets, append([]int(nil), idx...))
-		a := rank - 1
-		for ; a >= 0; a-- {
-			idx[a]++
-			if idx[a] < win[a] {
-				break
-			}
-			idx[a] = 0
-		}
-		if a < 0 {
-			break
-		}
-	}
-	src := make([]int, rank)
-	for s := range source {
-		best := -1
-		var bestV T
-		for _, w := range offsets {
-			off := 0
-			inside := true
-			for a := 0; a < rank; a++ {
-				p := src[a]*strides[a] - pads[a][0] + w[a]
-				if p < 0 || p >= dims[a] {
-					inside = false
-					break
-				}
-				off += p * opStrides[a]
-			}
-			if !inside {
-				continue
-			}
-			v := operand[off]
-			if best < 0 || (isMax && v > bestV) || (!isMax && v < bestV) {
-				best, bestV = off, v
-			}
-		}
-		if best >= 0 {
-			out[best] += source[s]
-		}
-		for a := rank - 1; a >= 0; a-- {
-			src[a]++
-			if src[a] < srcShape.Dimensions[a] {
-				break
-			}
-			src[a] = 0
-		}
-	}
 }
