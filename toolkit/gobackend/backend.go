@@ -13,7 +13,7 @@ import (
 const BackendName = "gofast"
 
 func init() {
-	backends.Register(BackendName, New)
+	backends.Register(BackendName, NewBackend)
 }
 
 // Backend is SimpleGo with the CNN ops completed and the hot ones replaced. Buffers and executables
@@ -28,9 +28,9 @@ type Backend struct {
 
 var _ backends.Backend = (*Backend)(nil)
 
-// New creates the backend. The config string is a comma-separated list of options: "emulate" (use the
+// NewBackend creates the gofast backend (also registered as the GoMLX constructor for "gofast"). The config string is a comma-separated list of options: "emulate" (use the
 // reference convolution), and any SimpleGo option (e.g. "parallelism=2"), which is passed on.
-func New(config string) (backends.Backend, error) {
+func NewBackend(config string) (backends.Backend, error) {
 	var sgOptions []string
 	b := &Backend{}
 	for _, opt := range strings.Split(config, ",") {
@@ -58,7 +58,10 @@ func (b *Backend) String() string { return BackendName }
 
 // Description implements backends.Backend.
 func (b *Backend) Description() string {
-	mode := "im2col+GEMM convolutions"
+	mode := "im2col convolutions, GEMM: SimpleGo DotGeneral (build with GOEXPERIMENT=simd for AVX2)"
+	if useSIMD {
+		mode = "im2col convolutions, GEMM: " + gemmKernelName
+	}
 	if b.emulate {
 		mode = "reference convolutions (emulate)"
 	}

@@ -13,7 +13,7 @@ import (
 // mustBackend returns a gofast backend with the given config ("" or "emulate").
 func mustBackend(t testing.TB, config string) backends.Backend {
 	t.Helper()
-	b, err := New(config)
+	b, err := NewBackend(config)
 	if err != nil {
 		t.Fatal(err)
 	}

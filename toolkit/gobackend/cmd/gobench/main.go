@@ -70,7 +70,7 @@ func run() error {
 		cases = append(cases, benchCase{Model: name, Size: size, Batch: *batch})
 	}
 
-	bk, err := gobackend.New(*config)
+	bk, err := gobackend.NewBackend(*config)
 	if err != nil {
 		return err
 	}
