@@ -2,11 +2,13 @@ package gobackend
 
 import (
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/pkg/errors"
 )
 
-// Batch normalization (missing in SimpleGo) as compositions of SimpleGo ops. Variances are biased
-// (divided by the element count), as in XLA's BatchNormTraining.
+// Batch normalization (missing in SimpleGo): fused kernels (batchnorm_kernels.go) on the fast path,
+// compositions of SimpleGo ops with the "emulate" config. Variances are biased (divided by the
+// element count), as in XLA's BatchNormTraining.
 
 // bnAxes returns the reduction axes (all but featureAxis) and the element count per feature.
 func (b *Builder) bnAxes(op string, operand backends.Op, featureAxis int) (axes []int, count int, err error) {
@@ -70,6 +72,20 @@ func (b *Builder) BatchNormForInference(operand, scale, offset, mean, variance b
 	if _, _, err := b.bnAxes("BatchNormForInference", operand, featureAxis); err != nil {
 		return nil, err
 	}
+	if !b.backend.emulate {
+		s := b.shape(operand)
+		v := newBNView(s, featureAxis)
+		return b.bnKernelNode(backends.OpTypeBatchNormForInference, s,
+			func(out []float32, in [][]float32) {
+				k, o := bnAffine(in[1], in[2], in[3], in[4], epsilon)
+				bnApply(out, in[0], v, k, o)
+			},
+			func(out []float64, in [][]float64) {
+				k, o := bnAffine(in[1], in[2], in[3], in[4], epsilon)
+				bnApply(out, in[0], v, k, o)
+			},
+			operand, scale, offset, mean, variance)
+	}
 	c := &chain{}
 	k := c.do(b.Builder.Mul(scale, b.invStd(c, variance, epsilon))) // scale/std
 	centered := c.do(b.Builder.Sub(operand, c.do(b.perFeature(mean, operand, featureAxis))))
@@ -86,6 +102,9 @@ func (b *Builder) BatchNormForTraining(operand, scale, offset backends.Op, epsil
 	axes, count, err := b.bnAxes("BatchNormForTraining", operand, featureAxis)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if !b.backend.emulate {
+		return b.fusedBNTraining(operand, scale, offset, epsilon, featureAxis)
 	}
 	c := &chain{}
 	batchMean = b.meanOver(c, operand, axes, count)
@@ -109,6 +128,9 @@ func (b *Builder) BatchNormGradient(operand, scale, mean, variance, gradOutput b
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if !b.backend.emulate {
+		return b.fusedBNGradient(operand, scale, mean, variance, gradOutput, epsilon, featureAxis)
+	}
 	c := &chain{}
 	inv := b.invStd(c, variance, epsilon)
 	centered := c.do(b.Builder.Sub(operand, c.do(b.perFeature(mean, operand, featureAxis))))
@@ -125,4 +147,66 @@ func (b *Builder) BatchNormGradient(operand, scale, mean, variance, gradOutput b
 		return nil, nil, nil, errors.WithMessage(c.err, "BatchNormGradient")
 	}
 	return gradOperand, gradScale, gradOffset, nil
+}
+
+func (b *Builder) fusedBNTraining(operand, scale, offset backends.Op, epsilon float32, featureAxis int) (normalized, batchMean, batchVariance backends.Op, err error) {
+	s := b.shape(operand)
+	v := newBNView(s, featureAxis)
+	stats, err := b.bnKernelNode(backends.OpTypeBatchNormForTraining, shapes.Make(s.DType, 2, v.c),
+		func(out []float32, in [][]float32) { bnStats(out, in[0], v) },
+		func(out []float64, in [][]float64) { bnStats(out, in[0], v) },
+		operand)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	normalized, err = b.bnKernelNode(backends.OpTypeBatchNormForTraining, s,
+		func(out []float32, in [][]float32) {
+			k, o := bnAffine(in[1], in[2], in[3][:v.c], in[3][v.c:], epsilon)
+			bnApply(out, in[0], v, k, o)
+		},
+		func(out []float64, in [][]float64) {
+			k, o := bnAffine(in[1], in[2], in[3][:v.c], in[3][v.c:], epsilon)
+			bnApply(out, in[0], v, k, o)
+		},
+		operand, scale, offset, stats)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	batchMean, batchVariance, err = b.splitRows(stats)
+	return normalized, batchMean, batchVariance, err
+}
+
+func (b *Builder) fusedBNGradient(operand, scale, mean, variance, gradOutput backends.Op, epsilon float32, featureAxis int) (gradOperand, gradScale, gradOffset backends.Op, err error) {
+	s := b.shape(operand)
+	v := newBNView(s, featureAxis)
+	// One kernel computes both the per-channel sums and gradX; gradX is carried next to the sums in
+	// a single [size + 2C] output and split with Slice (SimpleGo nodes have one output each).
+	size := s.Size()
+	both, err := b.bnKernelNode(backends.OpTypeBatchNormGradient, shapes.Make(s.DType, size+2*v.c),
+		func(out []float32, in [][]float32) {
+			bnGradient(out[:size], out[size:], in[0], in[4], in[1], in[2], in[3], v, epsilon)
+		},
+		func(out []float64, in [][]float64) {
+			bnGradient(out[:size], out[size:], in[0], in[4], in[1], in[2], in[3], v, epsilon)
+		},
+		operand, scale, mean, variance, gradOutput)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gx, err := b.Builder.Slice(both, []int{0}, []int{size}, []int{1})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if gradOperand, err = b.Builder.Reshape(gx, s.Dimensions...); err != nil {
+		return nil, nil, nil, err
+	}
+	sums, err := b.Builder.Slice(both, []int{size}, []int{size + 2*v.c}, []int{1})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sums, err = b.Builder.Reshape(sums, 2, v.c); err != nil {
+		return nil, nil, nil, err
+	}
+	gradScale, gradOffset, err = b.splitRows(sums)
+	return gradOperand, gradScale, gradOffset, err
 }

@@ -50,6 +50,7 @@ var carrierOps = []backends.OpType{
 	backends.OpTypeReduceWindow, // fast max/sum pooling.
 	backends.OpTypeBatchNormForTraining,
 	backends.OpTypeBatchNormGradient,
+	backends.OpTypeBatchNormForInference,
 }
 
 func init() {

@@ -217,7 +217,12 @@ func TestPoolsMatchSimpleGo(t *testing.T) {
 }
 
 func TestBatchNormGradients(t *testing.T) {
-	backend := mustBackend(t, "")
+	for _, config := range []string{"", "emulate"} {
+		t.Run("config="+config, func(t *testing.T) { testBatchNorm(t, mustBackend(t, config)) })
+	}
+}
+
+func testBatchNorm(t *testing.T, backend backends.Backend) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	x := randTensor(rng, 4, 3, 3, 5)
 	scale, offset := randTensor(rng, 5), randTensor(rng, 5)

@@ -1,6 +1,7 @@
 package gobackend
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 // TestSmallCNNTrains trains the conv-BN-ReLU-maxpool benchmark network on a fixed random batch and
 // checks that the loss goes down, then that evaluation (batch norm inference) runs.
 func TestSmallCNNTrains(t *testing.T) {
+	lossesByConfig := map[string][]float32{}
 	for _, config := range []string{"", "emulate"} {
 		t.Run("config="+config, func(t *testing.T) {
 			backend := mustBackend(t, config)
@@ -34,6 +36,7 @@ func TestSmallCNNTrains(t *testing.T) {
 				losses = append(losses, m[0].Value().(float32))
 			}
 			t.Logf("losses: %v", losses)
+			lossesByConfig[config] = losses
 			if first, last := losses[0], losses[len(losses)-1]; !(last < 0.5*first) {
 				t.Errorf("loss did not halve: first %.4f, last %.4f", first, last)
 			}
@@ -41,6 +44,14 @@ func TestSmallCNNTrains(t *testing.T) {
 				t.Fatalf("eval: %v", err)
 			}
 		})
+	}
+	// Same model, same seed: the fast path and the reference path must train identically (up to
+	// float32 rounding, which compounds over steps).
+	fast, ref := lossesByConfig[""], lossesByConfig["emulate"]
+	for i := range min(len(fast), len(ref)) {
+		if d := math.Abs(float64(fast[i] - ref[i])); d > 1e-3*(1+math.Abs(float64(ref[i]))) {
+			t.Errorf("step %d: fast loss %g, reference loss %g", i, fast[i], ref[i])
+		}
 	}
 }
 
