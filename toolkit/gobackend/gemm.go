@@ -30,18 +30,52 @@ type gemmArgs struct {
 	ldc      int
 }
 
-var f32Pool sync.Pool // *[]float32 scratch buffers, reused across calls.
+// scratch keeps a few float32 buffers (im2col patches, packed panels) alive across calls. Unlike a
+// sync.Pool it survives garbage collections: the patch matrices are tens of MiB, and re-allocating
+// them every GC cycle costs page clearing and more GC (seen in pprof as memclr and asyncPreempt).
+var scratch struct {
+	sync.Mutex
+	free []*[]float32
+}
 
+const maxScratchBuffers = 8
+
+// getScratch returns a buffer of length n (contents undefined): the smallest free one that fits.
 func getScratch(n int) *[]float32 {
-	if p, ok := f32Pool.Get().(*[]float32); ok && cap(*p) >= n {
+	scratch.Lock()
+	best := -1
+	for i, p := range scratch.free {
+		if cap(*p) >= n && (best < 0 || cap(*p) < cap(*scratch.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		p := scratch.free[best]
+		scratch.free = append(scratch.free[:best], scratch.free[best+1:]...)
+		scratch.Unlock()
 		*p = (*p)[:n]
 		return p
 	}
+	scratch.Unlock()
 	s := make([]float32, n)
 	return &s
 }
 
-func putScratch(p *[]float32) { f32Pool.Put(p) }
+// putScratch returns a buffer; past maxScratchBuffers the smallest is dropped.
+func putScratch(p *[]float32) {
+	scratch.Lock()
+	defer scratch.Unlock()
+	scratch.free = append(scratch.free, p)
+	if len(scratch.free) > maxScratchBuffers {
+		smallest := 0
+		for i, q := range scratch.free {
+			if cap(*q) < cap(*scratch.free[smallest]) {
+				smallest = i
+			}
+		}
+		scratch.free = append(scratch.free[:smallest], scratch.free[smallest+1:]...)
+	}
+}
 
 // gemm computes C = A·B in parallel over row blocks.
 func gemm(g *gemmArgs) {
