@@ -344,8 +344,13 @@ func im2col[T float32 | float64](dst, src []T, pl *im2colPlan) {
 					switch {
 					case off < 0:
 						clear(d)
-					case pl.chanStride == 1:
+					case pl.chanStride == 1 && pl.cg >= 16:
 						copy(d, src[off+g*pl.cg:])
+					case pl.chanStride == 1: // Few channels (e.g. RGB): a loop beats memmove's call.
+						s := src[off+g*pl.cg : off+g*pl.cg+len(d)]
+						for c, v := range s {
+							d[c] = v
+						}
 					default:
 						s := off + g*pl.cg*pl.chanStride
 						for c := range d {
