@@ -210,10 +210,16 @@ func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backen
 		scratch := getScratch(R * G * K)
 		defer putScratch(scratch)
 		patches := *scratch
-		im2col(patches, flatOf(backend, in[0]).([]float32), plan)
 		out := backend.NewBuffer(outShape)
 		c := flatOf(backend, out).([]float32)
 		kf := flatOf(backend, in[1]).([]float32)
+		if plan.transposed {
+			im2colT(patches, flatOf(backend, in[0]).([]float32), plan)
+			gemm(&gemmArgs{m: R, n: O, k: K, a: patches, lda: R, aTrans: true,
+				b: kf, bOff: bOff[0], bNStride: kStr[ax.KernelOutputChannels], c: c, ldc: O})
+			return out, nil
+		}
+		im2col(patches, flatOf(backend, in[0]).([]float32), plan)
 		for g := range G {
 			gemm(&gemmArgs{m: R, n: Og, k: K, a: patches[g*K:], lda: G * K,
 				b: kf, bOff: bOff[g], bNStride: kStr[ax.KernelOutputChannels], c: c[g*Og:], ldc: O})
@@ -254,6 +260,10 @@ type im2colPlan struct {
 	// axis i, or -1 if it falls in padding or between dilated input elements.
 	spatialOff [][]int
 	kerDims    []int
+	// transposed selects the [K, R] patch layout (im2colT), used when the batch axis is the
+	// contiguous one and the channel axis is not: the kernel-gradient convolution, where GoMLX
+	// passes the input with batch and channels swapped.
+	transposed bool
 }
 
 func newIm2colPlan(p *convParams) *im2colPlan {
@@ -301,7 +311,60 @@ func newIm2colPlan(p *convParams) *im2colPlan {
 		}
 		pl.spatialOff[i] = tab
 	}
+	last := len(pl.rowRole) - 1
+	pl.transposed = pl.groups == 1 && pl.chanStride != 1 && pl.batchStride == 1 && pl.rowRole[last] < 0
 	return pl
+}
+
+// im2colT fills dst [K, rows] (K = patch x cg) from src: for each patch column and each group of rows
+// sharing all but the (last, contiguous) batch index, one contiguous run of the input is copied.
+func im2colT[T float32 | float64](dst, src []T, pl *im2colPlan) {
+	spatial := len(pl.kerDims)
+	last := len(pl.rowDims) - 1
+	batch := pl.rowDims[last]
+	groups := pl.rows / batch
+	K := pl.patch * pl.cg
+	parallelRange(K, func(start, end int) {
+		kIdx := make([]int, spatial)
+		q := make([]int, spatial)
+		grpIdx := make([]int, last)
+		for k := start; k < end; k++ {
+			kp, c := k/pl.cg, k%pl.cg
+			for i := spatial - 1; i >= 0; i-- {
+				kIdx[i] = kp % pl.kerDims[i]
+				kp /= pl.kerDims[i]
+			}
+			clear(grpIdx)
+			row := dst[k*pl.rows : (k+1)*pl.rows]
+			for grp := range groups {
+				for j, role := range pl.rowRole[:last] {
+					q[role] = grpIdx[j]
+				}
+				off := c * pl.chanStride
+				for i := range spatial {
+					o := pl.spatialOff[i][q[i]*pl.kerDims[i]+kIdx[i]]
+					if o < 0 {
+						off = -1
+						break
+					}
+					off += o
+				}
+				d := row[grp*batch : (grp+1)*batch]
+				if off < 0 {
+					clear(d)
+				} else {
+					copy(d, src[off:off+batch])
+				}
+				for j := last - 1; j >= 0; j-- {
+					grpIdx[j]++
+					if grpIdx[j] < pl.rowDims[j] {
+						break
+					}
+					grpIdx[j] = 0
+				}
+			}
+		}
+	})
 }
 
 // im2col fills dst [rows, groups, patch, cg] from src, in parallel over rows.

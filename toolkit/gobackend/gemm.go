@@ -3,7 +3,8 @@ package gobackend
 import "sync"
 
 // Single-precision matrix multiplication for the convolution kernels: C = A·B, where
-//   - A is row-major with leading dimension lda (rows of the im2col patch matrix),
+//   - A is row-major with leading dimension lda (rows of the im2col patch matrix), or, with aTrans,
+//     column-major (the patch layout used for kernel gradients),
 //   - B is addressed through a per-row offset table: B[k][n] = b[bOff[k] + n*bNStride], so a
 //     convolution kernel in any axis layout (or a gradient used as kernel) is read in place,
 //   - C is row-major with leading dimension ldc and is overwritten.
@@ -23,6 +24,7 @@ type gemmArgs struct {
 	m, n, k  int
 	a        []float32
 	lda      int
+	aTrans   bool // A is stored transposed: A[r][k] = a[k*lda + r].
 	b        []float32
 	bOff     []int
 	bNStride int
@@ -111,15 +113,15 @@ func gemm(g *gemmArgs) {
 					cols := min(gemmNR, g.n-n0)
 					panel := bp[(p*g.k+kc)*gemmNR : (p*g.k+kc+kLen)*gemmNR]
 					if rows == gemmMR && cols == gemmNR {
-						gemmMicro(kLen, g.a[m0*g.lda+kc:], g.lda, panel, g.c[m0*g.ldc+n0:], g.ldc, !first)
+						if g.aTrans {
+							gemmMicroT(kLen, g.a[kc*g.lda+m0:], g.lda, panel, g.c[m0*g.ldc+n0:], g.ldc, !first)
+						} else {
+							gemmMicro(kLen, g.a[m0*g.lda+kc:], g.lda, panel, g.c[m0*g.ldc+n0:], g.ldc, !first)
+						}
 						continue
 					}
 					// Edge tile: compute into a full scratch tile, copy the valid part.
-					var a4 [gemmMR]int
-					for r := range gemmMR {
-						a4[r] = (m0 + min(r, rows-1)) * g.lda
-					}
-					gemmEdge(kLen, g.a, a4, kc, panel, tile[:])
+					gemmEdge(g, kc, kLen, m0, rows, panel, tile[:])
 					for r := range rows {
 						dst := g.c[(m0+r)*g.ldc+n0 : (m0+r)*g.ldc+n0+cols]
 						if first {
@@ -136,13 +138,19 @@ func gemm(g *gemmArgs) {
 	})
 }
 
-// gemmEdge computes a full MR x NR tile (no accumulation) reading A rows at offsets a4[r]+kc.
-func gemmEdge(kLen int, a []float32, a4 [gemmMR]int, kc int, panel, tile []float32) {
+// gemmEdge computes the tile of rows [m0, m0+rows) for K block [kc, kc+kLen) into tile (no
+// accumulation); rows past the matrix are left zero.
+func gemmEdge(g *gemmArgs, kc, kLen, m0, rows int, panel, tile []float32) {
 	clear(tile)
-	for r := range gemmMR {
-		row := a[a4[r]+kc : a4[r]+kc+kLen]
+	for r := range rows {
 		t := tile[r*gemmNR : (r+1)*gemmNR]
-		for k, av := range row {
+		for k := range kLen {
+			var av float32
+			if g.aTrans {
+				av = g.a[(kc+k)*g.lda+m0+r]
+			} else {
+				av = g.a[(m0+r)*g.lda+kc+k]
+			}
 			bk := panel[k*gemmNR : (k+1)*gemmNR]
 			for j := range t {
 				t[j] += av * bk[j]

@@ -12,3 +12,7 @@ func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc
 
 // useSIMD reports whether the SIMD micro-kernel is compiled in and supported by the CPU.
 const useSIMD = false
+
+func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
+	gemmMicroTGeneric(kLen, a, lda, panel, c, ldc, accumulate)
+}

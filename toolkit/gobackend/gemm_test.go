@@ -24,16 +24,28 @@ func TestGEMM(t *testing.T) {
 		for i := range bOff {
 			bOff[i] = i
 		}
-		c := make([]float32, m*n)
-		gemm(&gemmArgs{m: m, n: n, k: k, a: a, lda: k, b: b, bOff: bOff, bNStride: k, c: c, ldc: n})
+		aT := make([]float32, m*k) // A transposed: [k, m].
 		for i := range m {
-			for j := range n {
-				var want float64
-				for l := range k {
-					want += float64(a[i*k+l]) * float64(b[j*k+l])
-				}
-				if d := math.Abs(float64(c[i*n+j]) - want); d > 1e-4*(1+math.Abs(want)) {
-					t.Fatalf("%v: C[%d,%d] = %g, want %g (kernel %s)", sz, i, j, c[i*n+j], want, gemmKernelName)
+			for l := range k {
+				aT[l*m+i] = a[i*k+l]
+			}
+		}
+		for _, trans := range []bool{false, true} {
+			c := make([]float32, m*n)
+			args := &gemmArgs{m: m, n: n, k: k, a: a, lda: k, b: b, bOff: bOff, bNStride: k, c: c, ldc: n}
+			if trans {
+				args.a, args.lda, args.aTrans = aT, m, true
+			}
+			gemm(args)
+			for i := range m {
+				for j := range n {
+					var want float64
+					for l := range k {
+						want += float64(a[i*k+l]) * float64(b[j*k+l])
+					}
+					if d := math.Abs(float64(c[i*n+j]) - want); d > 1e-4*(1+math.Abs(want)) {
+						t.Fatalf("%v trans=%v: C[%d,%d] = %g, want %g (kernel %s)", sz, trans, i, j, c[i*n+j], want, gemmKernelName)
+					}
 				}
 			}
 		}
