@@ -51,6 +51,11 @@ var carrierOps = []backends.OpType{
 	backends.OpTypeBatchNormForTraining,
 	backends.OpTypeBatchNormGradient,
 	backends.OpTypeBatchNormForInference,
+	backends.OpTypeAdd, // Parallel elementwise kernels (elementwise.go).
+	backends.OpTypeSub,
+	backends.OpTypeMul,
+	backends.OpTypeDiv,
+	backends.OpTypeMax,
 }
 
 func init() {
