@@ -1,0 +1,111 @@
+//go:build goexperiment.simd && amd64
+
+package gobackend
+
+import "simd/archsimd"
+
+// gemmKernelName names the micro-kernel compiled in (reported in the backend description).
+var gemmKernelName = func() string {
+	if useSIMD {
+		return "AVX2/FMA"
+	}
+	return "portable Go"
+}()
+
+var useSIMD = archsimd.X86.AVX2() && archsimd.X86.FMA()
+
+// gemmMicro computes the 4x16 tile C[0:4, 0:16] (+)= A[0:4, 0:kLen] · panel[0:kLen, 0:16].
+func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
+	if !useSIMD {
+		gemmMicroGeneric(kLen, a, lda, panel, c, ldc, accumulate)
+		return
+	}
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
+	if accumulate {
+		c00 = archsimd.LoadFloat32x8Slice(c[0:])
+		c01 = archsimd.LoadFloat32x8Slice(c[8:])
+		c10 = archsimd.LoadFloat32x8Slice(c[ldc:])
+		c11 = archsimd.LoadFloat32x8Slice(c[ldc+8:])
+		c20 = archsimd.LoadFloat32x8Slice(c[2*ldc:])
+		c21 = archsimd.LoadFloat32x8Slice(c[2*ldc+8:])
+		c30 = archsimd.LoadFloat32x8Slice(c[3*ldc:])
+		c31 = archsimd.LoadFloat32x8Slice(c[3*ldc+8:])
+	}
+	a0 := a[:kLen]
+	a1 := a[lda : lda+kLen]
+	a2 := a[2*lda : 2*lda+kLen]
+	a3 := a[3*lda : 3*lda+kLen]
+	panel = panel[:kLen*16]
+	for k := range kLen {
+		bk := panel[k*16 : k*16+16]
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(bk[0:8]))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(bk[8:16]))
+		v := archsimd.BroadcastFloat32x8(a0[k])
+		c00 = v.MulAdd(b0, c00)
+		c01 = v.MulAdd(b1, c01)
+		v = archsimd.BroadcastFloat32x8(a1[k])
+		c10 = v.MulAdd(b0, c10)
+		c11 = v.MulAdd(b1, c11)
+		v = archsimd.BroadcastFloat32x8(a2[k])
+		c20 = v.MulAdd(b0, c20)
+		c21 = v.MulAdd(b1, c21)
+		v = archsimd.BroadcastFloat32x8(a3[k])
+		c30 = v.MulAdd(b0, c30)
+		c31 = v.MulAdd(b1, c31)
+	}
+	c00.StoreSlice(c[0:])
+	c01.StoreSlice(c[8:])
+	c10.StoreSlice(c[ldc:])
+	c11.StoreSlice(c[ldc+8:])
+	c20.StoreSlice(c[2*ldc:])
+	c21.StoreSlice(c[2*ldc+8:])
+	c30.StoreSlice(c[3*ldc:])
+	c31.StoreSlice(c[3*ldc+8:])
+}
+
+// gemmMicroT is gemmMicro for a transposed A (A[r][k] = a[k*lda + r]).
+func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
+	if !useSIMD {
+		gemmMicroTGeneric(kLen, a, lda, panel, c, ldc, accumulate)
+		return
+	}
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
+	if accumulate {
+		c00 = archsimd.LoadFloat32x8Slice(c[0:])
+		c01 = archsimd.LoadFloat32x8Slice(c[8:])
+		c10 = archsimd.LoadFloat32x8Slice(c[ldc:])
+		c11 = archsimd.LoadFloat32x8Slice(c[ldc+8:])
+		c20 = archsimd.LoadFloat32x8Slice(c[2*ldc:])
+		c21 = archsimd.LoadFloat32x8Slice(c[2*ldc+8:])
+		c30 = archsimd.LoadFloat32x8Slice(c[3*ldc:])
+		c31 = archsimd.LoadFloat32x8Slice(c[3*ldc+8:])
+	}
+	_ = a[(kLen-1)*lda+3]
+	panel = panel[:kLen*16]
+	for k := range kLen {
+		bk := panel[k*16 : k*16+16]
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(bk[0:8]))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(bk[8:16]))
+		ak := (*[4]float32)(a[k*lda : k*lda+4])
+		v := archsimd.BroadcastFloat32x8(ak[0])
+		c00 = v.MulAdd(b0, c00)
+		c01 = v.MulAdd(b1, c01)
+		v = archsimd.BroadcastFloat32x8(ak[1])
+		c10 = v.MulAdd(b0, c10)
+		c11 = v.MulAdd(b1, c11)
+		v = archsimd.BroadcastFloat32x8(ak[2])
+		c20 = v.MulAdd(b0, c20)
+		c21 = v.MulAdd(b1, c21)
+		v = archsimd.BroadcastFloat32x8(ak[3])
+		c30 = v.MulAdd(b0, c30)
+		c31 = v.MulAdd(b1, c31)
+	}
+	c00.StoreSlice(c[0:])
+	c01.StoreSlice(c[8:])
+	c10.StoreSlice(c[ldc:])
+	c11.StoreSlice(c[ldc+8:])
+	c20.StoreSlice(c[2*ldc:])
+	c21.StoreSlice(c[2*ldc+8:])
+	c30.StoreSlice(c[3*ldc:])
+	c31.StoreSlice(c[3*ldc+8:])
+}
