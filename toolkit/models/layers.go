@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's graph DSL reads best unqualified.
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's graph DSL reads best unqualified.
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -206,10 +206,11 @@ func (b *builder) batchNorm(ctx *context.Context, x *Node) *Node {
 		}
 		ctx.GetVariable("running_mean").SetValueGraph(momentum(mean, Reshape(batchMean, c)))
 		ctx.GetVariable("running_var").SetValueGraph(momentum(variance, unbiased))
-		inv := Rsqrt(AddScalar(batchVar, BNEpsilon))
-		return Add(Mul(centered, Reshape(Mul(inv, scale), 1, 1, 1, c)), Reshape(offset, 1, 1, 1, c))
+		// Div/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
+		normalized := Div(centered, Sqrt(AddScalar(Reshape(batchVar, 1, 1, 1, c), BNEpsilon)))
+		return Add(Mul(normalized, Reshape(scale, 1, 1, 1, c)), Reshape(offset, 1, 1, 1, c))
 	}
-	inv := Mul(Rsqrt(AddScalar(variance, BNEpsilon)), scale)
+	inv := Div(scale, Sqrt(AddScalar(variance, BNEpsilon)))
 	shift := Sub(offset, Mul(mean, inv))
 	return Add(Mul(x, Reshape(inv, 1, 1, 1, c)), Reshape(shift, 1, 1, 1, c))
 }

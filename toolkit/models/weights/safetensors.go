@@ -13,8 +13,8 @@ import (
 const maxHeader = 100 << 20
 
 type safetensorsEntry struct {
-	DType       string  `json:"dtype"`
-	Shape       []int   `json:"shape"`
+	DType       string   `json:"dtype"`
+	Shape       []int    `json:"shape"`
 	DataOffsets [2]int64 `json:"data_offsets"`
 }
 
