@@ -1,8 +1,14 @@
 package weights
 
 import (
+	"archive/zip"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"math"
+	"path"
 
+	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/pytorch"
 	"github.com/nlpodyssey/gopickle/types"
 )
@@ -10,6 +16,10 @@ import (
 // ReadPth loads a state dict saved with torch.save: the zip format of
 // torch >= 1.6 (torchvision's official files) or the legacy pickle format.
 // A file holding {"state_dict": ...} or {"model": ...} is unwrapped once.
+//
+// Zip files are unpickled here with our own storage classes, which convert
+// float16 with float16ToFloat32: gopickle v0.2.0's half-precision table
+// gets subnormal values wrong. Legacy files go through gopickle's loader.
 func ReadPth(path string) (sd *StateDict, err error) {
 	defer func() {
 		// gopickle can panic on malformed input; never let that escape.
@@ -17,7 +27,13 @@ func ReadPth(path string) (sd *StateDict, err error) {
 			sd, err = nil, fmt.Errorf("read weights %s: malformed PyTorch file: %v", path, r)
 		}
 	}()
-	obj, err := pytorch.Load(path)
+	var obj any
+	if zr, zerr := zip.OpenReader(path); zerr == nil {
+		obj, err = unpickleZip(&zr.Reader)
+		zr.Close()
+	} else {
+		obj, err = pytorch.Load(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read weights %s: %w (truncated or not a PyTorch file?)", path, err)
 	}
@@ -64,6 +80,94 @@ func ReadPth(path string) (sd *StateDict, err error) {
 	return sd, nil
 }
 
+// rawStorage is a storage read from the zip archive: its element type and
+// raw little-endian bytes, converted by storageFloats.
+type rawStorage struct {
+	dtype string // "Float", "Half", "BFloat16", "Double", or an integer type
+	data  []byte
+}
+
+func (*rawStorage) SetFromFile(io.Reader) error              { return nil }
+func (*rawStorage) SetFromFileWithSize(io.Reader, int) error { return nil }
+func (c rawStorageClass) New(int, string) pytorch.StorageInterface {
+	return &rawStorage{dtype: string(c)}
+}
+
+// rawStorageClass stands for torch.<dtype>Storage in the pickle.
+type rawStorageClass string
+
+var elemSize = map[string]int{
+	"Float": 4, "Half": 2, "BFloat16": 2, "Double": 8,
+	"Long": 8, "Int": 4, "Short": 2, "Char": 1, "Byte": 1, "Bool": 1,
+}
+
+// unpickleZip reads data.pkl of a torch.save zip archive, loading each
+// storage from its archive/data/<key> record.
+func unpickleZip(zr *zip.Reader) (any, error) {
+	records := map[string]*zip.File{}
+	for _, f := range zr.File {
+		_, name := path.Split(f.Name)
+		records[name] = f
+	}
+	if _, ok := records["constants.pkl"]; ok {
+		return nil, fmt.Errorf("TorchScript archives are not state dicts")
+	}
+	pkl, ok := records["data.pkl"]
+	if !ok {
+		return nil, fmt.Errorf("data.pkl not found in zip file")
+	}
+	r, err := pkl.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	u := pickle.NewUnpickler(r)
+	u.FindClass = func(module, name string) (any, error) {
+		if module == "torch._utils" && name == "_rebuild_tensor_v2" {
+			return &pytorch.RebuildTensorV2{}, nil
+		}
+		if module == "torch" && len(name) > len("Storage") && name[len(name)-len("Storage"):] == "Storage" {
+			dtype := name[:len(name)-len("Storage")]
+			if _, ok := elemSize[dtype]; ok {
+				return rawStorageClass(dtype), nil
+			}
+		}
+		return nil, fmt.Errorf("unsupported class %s.%s in state dict", module, name)
+	}
+	loaded := map[string]*rawStorage{}
+	u.PersistentLoad = func(id any) (any, error) {
+		tuple, ok := id.(*types.Tuple)
+		if !ok || tuple.Len() < 5 {
+			return nil, fmt.Errorf("unexpected persistent id %v", id)
+		}
+		class, ok1 := tuple.Get(1).(rawStorageClass)
+		key, ok2 := tuple.Get(2).(string)
+		size, ok3 := tuple.Get(4).(int)
+		if kind, _ := tuple.Get(0).(string); kind != "storage" || !ok1 || !ok2 || !ok3 {
+			return nil, fmt.Errorf("unexpected persistent id %v", id)
+		}
+		if s, ok := loaded[key]; ok {
+			return s, nil
+		}
+		rec, ok := records[key]
+		if !ok {
+			return nil, fmt.Errorf("storage record %q missing from archive", key)
+		}
+		f, err := rec.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		s := &rawStorage{dtype: string(class), data: make([]byte, size*elemSize[string(class)])}
+		if _, err := io.ReadFull(f, s.data); err != nil {
+			return nil, fmt.Errorf("storage %q: %w", key, err)
+		}
+		loaded[key] = s
+		return s, nil
+	}
+	return u.Load()
+}
+
 type entry struct{ Key, Value any }
 
 func dictEntries(obj any) ([]entry, bool) {
@@ -88,10 +192,38 @@ func dictEntries(obj any) ([]entry, bool) {
 	return out, true
 }
 
-// storageFloats returns the storage as float32 (gopickle already widens
-// half and bfloat16 storages); isFloat is false for integer/bool storages.
+// storageFloats returns the storage as float32; isFloat is false for
+// integer/bool storages.
 func storageFloats(s pytorch.StorageInterface) (values []float32, isFloat bool, err error) {
 	switch st := s.(type) {
+	case *rawStorage:
+		b := st.data
+		switch st.dtype {
+		case "Float":
+			values = make([]float32, len(b)/4)
+			for i := range values {
+				values[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+		case "Half":
+			values = make([]float32, len(b)/2)
+			for i := range values {
+				values[i] = float16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
+			}
+		case "BFloat16":
+			values = make([]float32, len(b)/2)
+			for i := range values {
+				values[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+			}
+		case "Double":
+			values = make([]float32, len(b)/8)
+			for i := range values {
+				values[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+			}
+		default:
+			return nil, false, nil
+		}
+		return values, true, nil
+	// Legacy (non-zip) files, loaded by gopickle.
 	case *pytorch.FloatStorage:
 		return st.Data, true, nil
 	case *pytorch.HalfStorage:
