@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path"
 
 	"github.com/nlpodyssey/gopickle/pickle"
@@ -28,7 +29,11 @@ func ReadPth(path string) (sd *StateDict, err error) {
 		}
 	}()
 	var obj any
-	if zr, zerr := zip.OpenReader(path); zerr == nil {
+	if isZip(path) {
+		zr, zerr := zip.OpenReader(path)
+		if zerr != nil {
+			return nil, fmt.Errorf("read weights %s: truncated or corrupt zip archive: %w", path, zerr)
+		}
 		obj, err = unpickleZip(&zr.Reader)
 		zr.Close()
 	} else {
@@ -78,6 +83,17 @@ func ReadPth(path string) (sd *StateDict, err error) {
 		}
 	}
 	return sd, nil
+}
+
+func isZip(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	return err == nil && string(magic) == "PK\x03\x04"
 }
 
 // rawStorage is a storage read from the zip archive: its element type and

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"slices"
 )
 
 // maxHeader bounds the JSON header so a corrupt length cannot make us
@@ -41,7 +43,9 @@ func ReadSafetensors(path string) (*StateDict, error) {
 	}
 	data := raw[8+headerLen:]
 	sd := &StateDict{Path: path, Tensors: map[string]*Tensor{}}
-	for name, msg := range header {
+	// Sorted, so that errors and Skipped do not depend on map order.
+	for _, name := range slices.Sorted(maps.Keys(header)) {
+		msg := header[name]
 		if name == "__metadata__" {
 			continue
 		}
