@@ -9,7 +9,10 @@ Run with Debian's python (torch 1.13, torchvision 0.14):
 For every model it writes
   <name>.weights.safetensors  the state_dict (head replaced as in the study:
                               ReLU -> Dropout(0.5) -> Linear(features, n_class))
-  <name>.io.safetensors       "input" (NHWC float32) and "logits" (float32, eval mode)
+  <name>.io.safetensors       "input" (NHWC float32), "logits" (float32, eval mode),
+                              "logits_train" (training mode, dropout and stochastic
+                              depth off) and "after.<bn>.running_*" (batch-norm
+                              running averages after that training-mode pass)
 and for ResNet it also writes <name>.weights.pth (torch.save, zip format) so
 the .pth reader is checked on the same weights.
 
@@ -30,6 +33,7 @@ import torchvision
 from torch import nn
 from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
 from torchvision.models.resnet import BasicBlock, ResNet
+from torchvision.ops import StochasticDepth
 
 N_CLASS = 5
 SEED = 1234
@@ -118,19 +122,30 @@ def make(name, outdir, full, size, batch):
     m.eval()
     dtype = torch.float32 if full else torch.float16
     sd = {k: v for k, v in m.state_dict().items() if not k.endswith("num_batches_tracked")}
-    stored = {k: v.to(dtype) for k, v in sd.items()}
+    stored = {k: v.to(dtype).clone() for k, v in sd.items()}  # clone: the train-mode pass below updates buffers in place
     # Reference computed with exactly the stored (rounded) values.
     m.load_state_dict({k: v.float() for k, v in stored.items()}, strict=False)
     x = torch.randn(batch, 3, size, size, generator=gen)
     with torch.no_grad():
         logits = m(x)
+    # Training mode, made deterministic (dropout and stochastic depth off):
+    # batch norm normalises with batch statistics and updates its running
+    # averages; "after.<key>" are the running averages after this one pass.
+    m.train()
+    for mod in m.modules():
+        if isinstance(mod, (nn.Dropout, StochasticDepth)):
+            mod.p = 0.0
+    with torch.no_grad():
+        logits_train = m(x)
+    after = {"after." + k: v.float() for k, v in m.state_dict().items() if "running_" in k}
     n_params = sum(p.numel() for p in m.parameters())
     base = os.path.join(outdir, name)
     write_safetensors(base + ".weights.safetensors", stored)
     if name == "resnet18":
         torch.save(stored, base + ".weights.pth")
     write_safetensors(base + ".io.safetensors",
-                      {"input": x.permute(0, 2, 3, 1).contiguous(), "logits": logits.float()})
+                      {"input": x.permute(0, 2, 3, 1).contiguous(), "logits": logits.float(),
+                       "logits_train": logits_train.float(), **after})
     print(f"{name}: full={full} params={n_params} input={list(x.shape)} dtype={dtype} "
           f"logits[0]={[round(v, 5) for v in logits[0].tolist()]}")
 
