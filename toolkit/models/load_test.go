@@ -169,3 +169,28 @@ func TestImageNetHeadSkipped(t *testing.T) {
 		t.Error("head should be a new, not-yet-initialised variable")
 	}
 }
+
+// TestLoadInSubScope: the model may live below the root scope; PyTorch
+// names map relative to the scope Fn is called in.
+func TestLoadInSubScope(t *testing.T) {
+	m, err := newModel(fixtureArchs["resnet18"], Options{NClass: fixtureClasses,
+		WeightsPath: "testdata/resnet18.weights.safetensors"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	if err := m.Init(ctx.In("net"), backend(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []struct{ scope, name string }{
+		{"/net/layer1/0/conv1", "weight"},
+		{"/net/" + ClassifierScope, ClassifierWeights}, // loaded from the fixture's fc.2
+	} {
+		if got := ctx.GetVariableByScopeAndName(v.scope, v.name); got == nil || !got.HasValue() {
+			t.Errorf("%s/%s not loaded", v.scope, v.name)
+		}
+	}
+	if n := ParamsIn(ctx.In("net")); n != 78637 { // torchvision's count for the fixture (gen_fixtures.py output)
+		t.Errorf("ParamsIn = %d, want 78637", n)
+	}
+}

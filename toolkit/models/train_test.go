@@ -173,3 +173,54 @@ func TestBatchNormTraining(t *testing.T) {
 		t.Errorf("running_var %v, want %v", got, want)
 	}
 }
+
+// TestStochasticDepth: in training, whole samples are dropped with
+// probability p and the others scaled by 1/(1-p); identity in inference.
+func TestStochasticDepth(t *testing.T) {
+	const batch, p = 2000, 0.25
+	for _, training := range []bool{true, false} {
+		m := &Model{Name: "sd", Options: Options{NClass: 1, Full: true}, arch: &Architecture{}}
+		ctx := context.New()
+		ctx.SetParam(context.ParamInitialSeed, int64(3))
+		var out []*tensors.Tensor
+		err := catch(func() {
+			exec, err := context.NewExecAny(backend(t), ctx, func(ctx *context.Context, x *Node) *Node {
+				ctx.SetTraining(x.Graph(), training)
+				b := &builder{m: m, g: x.Graph(), base: ctx.Scope(), trainBackbone: m.Options.Full && ctx.IsTraining(x.Graph())}
+				return b.stochasticDepth(ctx, x, p)
+			})
+			if err != nil {
+				panic(err)
+			}
+			ones := make([]float32, batch*2)
+			for i := range ones {
+				ones[i] = 1
+			}
+			out, err = exec.Exec(tensors.FromFlatDataAndDimensions(ones, batch, 1, 1, 2))
+			if err != nil {
+				panic(err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tensors.MustCopyFlatData[float32](out[0])
+		dropped := 0
+		for i := 0; i < batch; i++ {
+			a, b := got[2*i], got[2*i+1]
+			switch {
+			case !training && (a != 1 || b != 1):
+				t.Fatalf("inference changed sample %d: %v %v", i, a, b)
+			case training && a != b:
+				t.Fatalf("sample %d partly dropped: %v %v (row mode drops whole samples)", i, a, b)
+			case training && a == 0:
+				dropped++
+			case training && math.Abs(float64(a)-1/(1-p)) > 1e-6:
+				t.Fatalf("kept sample %d scaled to %v, want %v", i, a, 1/(1-p))
+			}
+		}
+		if frac := float64(dropped) / batch; training && math.Abs(frac-p) > 0.05 {
+			t.Errorf("dropped %.3f of the samples, want about %g", frac, p)
+		}
+	}
+}
