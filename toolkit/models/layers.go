@@ -168,6 +168,14 @@ func (b *builder) conv(ctx *context.Context, x *Node, out, k, stride, groups int
 	in := x.Shape().Dimensions[3]
 	std := math.Sqrt(2 / float64(out*k*k))
 	w := b.param(ctx, "weight", []int{k, k, in / groups, out}, kindConv, initializers.RandomNormalFn(ctx, std))
+	if groups > 1 && groups == in && groups == out {
+		y := depthwiseConv(x, w, k, stride)
+		if bias {
+			bv := b.param(ctx, "bias", []int{out}, kindVector, initializers.Zero)
+			y = Add(y, Reshape(bv, 1, 1, 1, out))
+		}
+		return y
+	}
 	p := (k - 1) / 2
 	// Explicit unit kernel dilations: SimpleGo (v0.26.0) indexes them
 	// unguarded in its grouped (depthwise) convolution.
