@@ -168,19 +168,16 @@ func (b *builder) conv(ctx *context.Context, x *Node, out, k, stride, groups int
 	in := x.Shape().Dimensions[3]
 	std := math.Sqrt(2 / float64(out*k*k))
 	w := b.param(ctx, "weight", []int{k, k, in / groups, out}, kindConv, initializers.RandomNormalFn(ctx, std))
+	var y *Node
 	if groups > 1 && groups == in && groups == out {
-		y := depthwiseConv(x, w, k, stride)
-		if bias {
-			bv := b.param(ctx, "bias", []int{out}, kindVector, initializers.Zero)
-			y = Add(y, Reshape(bv, 1, 1, 1, out))
-		}
-		return y
+		y = depthwiseConv(x, w, k, stride)
+	} else {
+		// Explicit unit kernel dilations: SimpleGo (v0.26.0) indexes them
+		// unguarded in its grouped convolution.
+		p := (k - 1) / 2
+		y = Convolve(x, w).StridePerAxis(stride, stride).PaddingPerDim([][2]int{{p, p}, {p, p}}).
+			DilationPerAxis(1, 1).ChannelGroupCount(groups).Done()
 	}
-	p := (k - 1) / 2
-	// Explicit unit kernel dilations: SimpleGo (v0.26.0) indexes them
-	// unguarded in its grouped (depthwise) convolution.
-	y := Convolve(x, w).StridePerAxis(stride, stride).PaddingPerDim([][2]int{{p, p}, {p, p}}).
-		DilationPerAxis(1, 1).ChannelGroupCount(groups).Done()
 	if bias {
 		bv := b.param(ctx, "bias", []int{out}, kindVector, initializers.Zero)
 		y = Add(y, Reshape(bv, 1, 1, 1, out))
