@@ -224,3 +224,51 @@ func TestStochasticDepth(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormGradient: in training mode the gradient flows through the
+// batch mean and variance, as in PyTorch. Checked against central finite
+// differences of loss = sum(BN(x) * r); with the statistics treated as
+// constants (GoMLX's non-fused batch norm) it would not match.
+func TestBatchNormGradient(t *testing.T) {
+	xs := []float32{0.3, -1.2, 2.0, 0.7, -0.4, 1.1, 0.9, -2.2}
+	rs := []float32{1.0, -0.5, 0.25, 2.0, -1.5, 0.75, 0.1, 1.3}
+	m := &Model{Name: "bn", Options: Options{NClass: 1, Full: true}, arch: &Architecture{}}
+	ctx := context.New()
+	loss := func(ctx *context.Context, x, r *Node) *Node {
+		ctx.SetTraining(x.Graph(), true)
+		b := &builder{m: m, g: x.Graph(), base: ctx.Scope(), trainBackbone: true}
+		return ReduceAllSum(Mul(b.batchNorm(ctx.In("bn"), x), r))
+	}
+	run := func(fn any, x []float32) []float32 {
+		var out []*tensors.Tensor
+		err := catch(func() {
+			exec, err := context.NewExecAny(backend(t), ctx, fn)
+			if err != nil {
+				panic(err)
+			}
+			defer exec.Finalize()
+			out, err = exec.Exec(tensors.FromFlatDataAndDimensions(x, 4, 1, 1, 2),
+				tensors.FromFlatDataAndDimensions(rs, 4, 1, 1, 2))
+			if err != nil {
+				panic(err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tensors.MustCopyFlatData[float32](out[0])
+	}
+	grad := run(func(ctx *context.Context, x, r *Node) *Node {
+		return Gradient(loss(ctx, x, r), x)[0]
+	}, xs)
+	const h = 1e-2
+	for i := range xs {
+		plus, minus := slices.Clone(xs), slices.Clone(xs)
+		plus[i] += h
+		minus[i] -= h
+		numeric := (float64(run(loss, plus)[0]) - float64(run(loss, minus)[0])) / (2 * h)
+		if math.Abs(float64(grad[i])-numeric) > 2e-2*math.Max(1, math.Abs(numeric)) {
+			t.Errorf("d loss / d x[%d] = %v, finite difference %v", i, grad[i], numeric)
+		}
+	}
+}
