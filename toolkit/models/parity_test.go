@@ -28,7 +28,19 @@ var fixtureArchs = map[string]*Architecture{
 		mobileNetV2Spec{WidthMult: 0.25, Stages: mobileNetV2Spec1.Stages}, nil),
 	"efficientnet_b0": efficientNetArch("efficientnet_b0",
 		efficientNetSpec{WidthMult: 0.25, DepthMult: 0.5, StochasticDepth: 0.2, Stages: efficientNetB0Spec.Stages}, nil),
+	// Not torchvision models: compared with the reference PyTorch ports in
+	// gen_fixtures.py (ResNet-14: ResNet-32's code with 2 blocks a stage).
+	"resnet_cifar": resNetCIFARArch("resnet32", resNetCIFARSpec{Widths: []int{16, 32, 64}, Blocks: 2}),
+	"small_cnn":    smallCNN,
 }
+
+// fixtureNames are the fixture files, in test order; fullSize maps them to
+// the architecture in Known that `gen_fixtures.py --full` builds.
+var (
+	fixtureNames = []string{"resnet18", "mobilenet_v2", "efficientnet_b0", "resnet_cifar", "small_cnn"}
+	fullSize     = map[string]string{"resnet18": "resnet18", "mobilenet_v2": "mobilenet_v2",
+		"efficientnet_b0": "efficientnet_b0", "resnet_cifar": "resnet32", "small_cnn": "small_cnn"}
+)
 
 const fixtureClasses = 5
 
@@ -88,7 +100,7 @@ func compare(t *testing.T, what string, got, want []float32, tol float64) {
 // normalise with the batch statistics and update its running averages as
 // torchvision's does. Forward only, so it runs on SimpleGo.
 func TestParityTrainMode(t *testing.T) {
-	for _, name := range []string{"resnet18", "mobilenet_v2", "efficientnet_b0"} {
+	for _, name := range fixtureNames {
 		t.Run(name, func(t *testing.T) {
 			arch := fixtureArchs[name]
 			if name == "efficientnet_b0" {
@@ -159,7 +171,7 @@ func checkTrainParity(t *testing.T, arch *Architecture, dir, name string) {
 }
 
 func TestParityFixtures(t *testing.T) {
-	for _, name := range []string{"resnet18", "mobilenet_v2", "efficientnet_b0"} {
+	for _, name := range fixtureNames {
 		t.Run(name, func(t *testing.T) { checkParity(t, fixtureArchs[name], "testdata", name, "safetensors") })
 	}
 	t.Run("resnet18_pth", func(t *testing.T) { checkParity(t, fixtureArchs["resnet18"], "testdata", "resnet18", "pth") })
@@ -173,13 +185,13 @@ func TestParityFullSize(t *testing.T) {
 	if dir == "" {
 		t.Skip("set MODELS_FULL_FIXTURES to the directory written by gen_fixtures.py --full")
 	}
-	for _, name := range []string{"resnet18", "mobilenet_v2", "efficientnet_b0"} {
-		t.Run(name, func(t *testing.T) { checkParity(t, Known[name], dir, name, "safetensors") })
+	for _, name := range fixtureNames {
+		t.Run(name, func(t *testing.T) { checkParity(t, Known[fullSize[name]], dir, name, "safetensors") })
 	}
 	t.Run("resnet18_pth", func(t *testing.T) { checkParity(t, Known["resnet18"], dir, "resnet18", "pth") })
-	for _, name := range []string{"resnet18", "mobilenet_v2", "efficientnet_b0"} {
+	for _, name := range fixtureNames {
 		t.Run(name+"_train_mode", func(t *testing.T) {
-			arch := Known[name]
+			arch := Known[fullSize[name]]
 			if name == "efficientnet_b0" {
 				spec := efficientNetB0Spec
 				spec.StochasticDepth = 0

@@ -18,12 +18,14 @@ import (
 // cites (Cui et al. 2019, Alshammari et al. 2022). Parameter names follow
 // the common PyTorch port (conv1, bn1, layerN.M.conv1 ...).
 
-var resNet32Spec = resNetCIFARSpec{Widths: []int{16, 32, 64}, Blocks: 5}
+var resNet32 = resNetCIFARArch("resnet32", resNetCIFARSpec{Widths: []int{16, 32, 64}, Blocks: 5})
 
-var resNet32 = &Architecture{
-	Name: "resnet32", Paper: "He et al. 2016, https://arxiv.org/abs/1512.03385 (CIFAR ResNet, option A)",
-	Features: 64, TorchHead: "linear", StudyHead: "fc.2", MinInput: 8,
-	backbone: func(b *builder, ctx *context.Context, x *Node) *Node { return b.resNetCIFAR(ctx, x, resNet32Spec) },
+func resNetCIFARArch(name string, spec resNetCIFARSpec) *Architecture {
+	return &Architecture{
+		Name: name, Paper: "He et al. 2016, https://arxiv.org/abs/1512.03385 (CIFAR ResNet, option A)",
+		Features: spec.Widths[len(spec.Widths)-1], TorchHead: "linear", StudyHead: "fc.2", MinInput: 8,
+		backbone: func(b *builder, ctx *context.Context, x *Node) *Node { return b.resNetCIFAR(ctx, x, spec) },
+	}
 }
 
 type resNetCIFARSpec struct {

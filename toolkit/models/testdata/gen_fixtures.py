@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Generates the parity fixtures of toolkit/models from torchvision's own classes.
+"""Generates the parity fixtures of toolkit/models from torchvision's own classes
+(and, for resnet32 and small_cnn, which torchvision does not have, from the
+reference PyTorch ports below).
 
 Run with Debian's python (torch 1.13, torchvision 0.14):
 
@@ -61,6 +63,71 @@ class ReducedResNet(ResNet):
         return super()._make_layer(block, planes // self._div, blocks, stride, dilate)
 
 
+class CifarBasicBlock(nn.Module):
+    """He et al. 2016's CIFAR basic block with an option-A shortcut, as in the
+    common PyTorch port (akamaster/pytorch_resnet_cifar10)."""
+
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.pad = planes - in_planes
+        self.stride = stride
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        sc = x
+        if self.stride != 1 or self.pad:
+            sc = nn.functional.pad(x[:, :, ::self.stride, ::self.stride],
+                                   (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return torch.relu(out + sc)
+
+
+class CifarResNet(nn.Module):
+    """Reference (not torchvision) CIFAR ResNet: depth 6*blocks+2; ResNet-32 has blocks=5."""
+
+    def __init__(self, blocks, widths=(16, 32, 64)):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        in_planes = widths[0]
+        for i, w in enumerate(widths):
+            layer = []
+            for j in range(blocks):
+                layer.append(CifarBasicBlock(in_planes, w, 2 if i > 0 and j == 0 else 1))
+                in_planes = w
+            setattr(self, f"layer{i + 1}", nn.Sequential(*layer))
+        self.fc = nn.Linear(in_planes, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(x.mean((2, 3)))
+
+
+class SmallCNN(nn.Module):
+    """Reference of toolkit/models' small_cnn: (conv3x3 no bias, BN, ReLU, maxpool 2) x 3."""
+
+    def __init__(self, widths=(16, 32, 64)):
+        super().__init__()
+        c = 3
+        for i, w in enumerate(widths):
+            setattr(self, f"block{i + 1}", nn.ModuleDict({"conv": nn.Conv2d(c, w, 3, 1, 1, bias=False),
+                                                         "bn": nn.BatchNorm2d(w)}))
+            c = w
+        self.n = len(widths)
+        self.classifier = nn.Linear(c, 10)
+
+    def forward(self, x):
+        for i in range(self.n):
+            b = getattr(self, f"block{i + 1}")
+            x = nn.functional.max_pool2d(torch.relu(b["bn"](b["conv"](x))), 2)
+        return self.classifier(x.mean((2, 3)))
+
+
 def study_head(features):
     # The study's replacement head (debiaser.general.load_model).
     return nn.Sequential(nn.ReLU(), nn.Dropout(0.5), nn.Linear(features, N_CLASS))
@@ -90,6 +157,14 @@ def build(name, full):
             setting, last = _efficientnet_conf("efficientnet_b0", width_mult=0.25, depth_mult=0.5)
             m = EfficientNet(setting, 0.2, last_channel=last)
         m.classifier = study_head(m.classifier[1].in_features)
+    elif name == "resnet_cifar":
+        # Reference port, not torchvision: 2 blocks per stage (ResNet-14) keeps
+        # the fixture small; ResNet-32 is the same code with 5.
+        m = CifarResNet(5 if full else 2)
+        m.fc = study_head(64)
+    elif name == "small_cnn":
+        m = SmallCNN()
+        m.classifier = study_head(64)
     else:
         raise ValueError(name)
     return m
@@ -159,7 +234,7 @@ def main():
     outdir = args.full if full else os.path.dirname(os.path.abspath(__file__))
     os.makedirs(outdir, exist_ok=True)
     size = args.size or (64 if full else 32)
-    for name in ["resnet18", "mobilenet_v2", "efficientnet_b0"]:
+    for name in ["resnet18", "mobilenet_v2", "efficientnet_b0", "resnet_cifar", "small_cnn"]:
         make(name, outdir, full, size, 2)
 
 
