@@ -117,6 +117,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"truncated"}},
 		{"truncated pth", resnet, truncate("testdata/resnet18.weights.pth", 0.6),
 			[]string{"resnet18.weights.pth", "truncated or corrupt zip archive"}},
+		{"truncated legacy pth", resnet, truncate("testdata/resnet18.weights.legacy.pth", 0.6),
+			[]string{"resnet18.weights.legacy.pth"}},
 		{"not a weights file", resnet, garbage, []string{"garbage.pth"}},
 	}
 	for _, tt := range tests {

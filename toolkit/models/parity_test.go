@@ -175,6 +175,9 @@ func TestParityFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) { checkParity(t, fixtureArchs[name], "testdata", name, "safetensors") })
 	}
 	t.Run("resnet18_pth", func(t *testing.T) { checkParity(t, fixtureArchs["resnet18"], "testdata", "resnet18", "pth") })
+	t.Run("resnet18_legacy_pth", func(t *testing.T) {
+		checkParity(t, fixtureArchs["resnet18"], "testdata", "resnet18", "legacy.pth")
+	})
 }
 
 // TestParityFullSize compares the full-size architectures from Known with

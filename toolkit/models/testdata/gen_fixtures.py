@@ -15,8 +15,9 @@ For every model it writes
                               "logits_train" (training mode, dropout and stochastic
                               depth off) and "after.<bn>.running_*" (batch-norm
                               running averages after that training-mode pass)
-and for ResNet it also writes <name>.weights.pth (torch.save, zip format) so
-the .pth reader is checked on the same weights.
+and for ResNet it also writes <name>.weights.pth (torch.save, zip format) and
+<name>.weights.legacy.pth (the legacy pickle format, float32) so the .pth
+reader is checked on the same weights.
 
 Weights are random (fixed seed; no ImageNet download here) and batch-norm
 statistics are set to random non-trivial values so that inference-mode batch
@@ -218,6 +219,9 @@ def make(name, outdir, full, size, batch):
     write_safetensors(base + ".weights.safetensors", stored)
     if name == "resnet18":
         torch.save(stored, base + ".weights.pth")
+        # The pre-1.6 pickle format (some official torchvision files still use it), float32.
+        torch.save({k: v.float() for k, v in stored.items()}, base + ".weights.legacy.pth",
+                   _use_new_zipfile_serialization=False)
     write_safetensors(base + ".io.safetensors",
                       {"input": x.permute(0, 2, 3, 1).contiguous(), "logits": logits.float(),
                        "logits_train": logits_train.float(), **after})
