@@ -1,0 +1,148 @@
+package models
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/models/weights"
+)
+
+func TestBuildErrors(t *testing.T) {
+	tests := []struct {
+		name, model string
+		opts        Options
+		want        string
+	}{
+		{"unknown name lists valid names", "resnet50", Options{NClass: 2},
+			"unknown model \"resnet50\", valid names are efficientnet_b0, mobilenet_v2, resnet18, resnet32, small_cnn"},
+		{"n_class", "resnet18", Options{NClass: 0}, "n_class must be >= 1"},
+		{"dropout", "resnet18", Options{NClass: 2, Dropout: 1}, "dropout must be < 1"},
+		{"no imagenet weights", "small_cnn", Options{NClass: 2, Pretrained: true}, "small_cnn has no ImageNet weights"},
+		{"missing local file", "resnet18", Options{NClass: 2, WeightsPath: "testdata/nope.pth"}, "nope.pth"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Build(tt.model, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Build(%q) error = %v, want it to contain %q", tt.model, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPretrainedOffline(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Build("resnet18", Options{NClass: 2, Pretrained: true, Fetch: weights.FetchOptions{CacheDir: dir}})
+	if !errors.Is(err, weights.ErrOffline) {
+		t.Fatalf("error %v, want ErrOffline", err)
+	}
+	for _, want := range []string{"resnet18-f37072fd.pth", dir, "weights_path"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("offline error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestNewFromConfig(t *testing.T) {
+	c := config.Defaults()
+	c.NClass, c.Pretrained, c.ModelName = 4, false, "mobilenet_v2"
+	m, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "mobilenet_v2" || m.Options.NClass != 4 || m.dropout() != 0.5 {
+		t.Errorf("New(config) = %+v", m)
+	}
+}
+
+// TestConstruction is the conformance test over every entry of Known: it
+// builds the model, runs a forward pass at 32x32 and checks the output and
+// the head's variables.
+func TestConstruction(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			const nClass, batch = 3, 2
+			m, err := Build(name, Options{NClass: nClass})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.New()
+			if err := m.Init(ctx, backend(t)); err != nil {
+				t.Fatal(err)
+			}
+			x := tensors.FromFlatDataAndDimensions(make([]float32, batch*32*32*3), batch, 32, 32, 3)
+			logits, dims, err := forward(t, m, ctx, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(dims, []int{batch, nClass}) {
+				t.Fatalf("logits shape %v, want [%d %d]", dims, batch, nClass)
+			}
+			for _, v := range logits {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("non-finite logit %v", logits)
+				}
+			}
+			w := ctx.GetVariableByScopeAndName("/"+ClassifierScope, ClassifierWeights)
+			b := ctx.GetVariableByScopeAndName("/"+ClassifierScope, ClassifierBiases)
+			if w == nil || b == nil {
+				t.Fatalf("no %s/%s variables", ClassifierScope, ClassifierWeights)
+			}
+			f := m.Architecture().Features
+			if !slices.Equal(w.Shape().Dimensions, []int{f, nClass}) || !slices.Equal(b.Shape().Dimensions, []int{nClass}) {
+				t.Errorf("head shapes %v, %v; want [%d %d], [%d]", w.Shape(), b.Shape(), f, nClass, nClass)
+			}
+		})
+	}
+}
+
+func TestFeatures(t *testing.T) {
+	want := map[string]int{"resnet18": 512, "mobilenet_v2": 1280, "efficientnet_b0": 1280, "resnet32": 64, "small_cnn": 64}
+	for name, f := range want {
+		if got := Known[name].Features; got != f {
+			t.Errorf("%s features %d, want %d", name, got, f)
+		}
+	}
+}
+
+// TestParamCounts compares with torchvision 0.14's count
+// (sum(p.numel() for p in model.parameters()), 1000-class head; the
+// study's head ReLU -> Dropout -> Linear has the same parameters as
+// torchvision's Linear/Dropout -> Linear).
+func TestParamCounts(t *testing.T) {
+	tests := []struct {
+		model  string
+		nClass int
+		want   int
+	}{
+		{"resnet18", 1000, 11_689_512},
+		{"mobilenet_v2", 1000, 3_504_872},
+		{"efficientnet_b0", 1000, 5_288_548},
+		// He et al. 2016 report 0.46M for ResNet-32; exact count by hand:
+		// 464 + 5*4672 + 13952 + 4*18560 + 55552 + 4*73984 + 64*10 + 10.
+		{"resnet32", 10, 464_154},
+		// 3*16*9 + 32 + 16*32*9 + 64 + 32*64*9 + 128 + 64*10 + 10.
+		{"small_cnn", 10, 24_346},
+	}
+	for _, tt := range tests {
+		t.Run(tt.model, func(t *testing.T) {
+			got, err := CountParams(backend(t), tt.model, tt.nClass)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("%s parameters = %d, want %d", tt.model, got, tt.want)
+			}
+			if w := Known[tt.model].Weights; w != nil && w.NumParams != tt.want {
+				t.Errorf("%s descriptor NumParams = %d, want %d", tt.model, w.NumParams, tt.want)
+			}
+		})
+	}
+}
