@@ -73,6 +73,8 @@ type EpochRecord struct {
 	// SampledCounts[c] is how many class-c samples the sampler drew.
 	SampledCounts []int
 	LR, Seconds   float64
+	// ClassifierNorms[c] is the norm of class c's final-layer weights.
+	ClassifierNorms []float64
 }
 
 // AddEpoch appends one epoch to every results list and to y, and updates
@@ -137,6 +139,12 @@ func (l *Log) AddEpoch(rec EpochRecord) error {
 	put(&r.ValidPrecisionInverseWeighted, e, va.PrecisionInverseWeighted, true)
 	put(&r.ValidRecallInverseWeighted, e, va.RecallInverseWeighted, true)
 	put(&r.LearningRate, e, rec.LR, rec.LR > 0)
+	if rec.ClassifierNorms != nil || r.ClassifierNorms != nil {
+		for len(r.ClassifierNorms) < e {
+			r.ClassifierNorms = append(r.ClassifierNorms, nil)
+		}
+		r.ClassifierNorms = append(r.ClassifierNorms, slices.Clone(rec.ClassifierNorms))
+	}
 	put(&r.EpochSeconds, e, rec.Seconds, rec.Seconds > 0)
 	for c, name := range classes {
 		putClass(&r.TrainPrecision, name, e, tr.Precision[c], true)

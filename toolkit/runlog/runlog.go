@@ -100,7 +100,10 @@ type Results struct {
 	// SampledClassCounts[e][c] is how many class-c samples the sampler drew in epoch e.
 	SampledClassCounts [][]int `json:"sampled_class_counts,omitempty"`
 	LearningRate       Series  `json:"learning_rate,omitempty"`
-	EpochSeconds       Series  `json:"epoch_seconds,omitempty"`
+	// ClassifierNorms[e][c] is the L2 norm of class c's weights in the
+	// final layer after epoch e (what weight decay, L2-norm and MaxNorm act on).
+	ClassifierNorms [][]float64 `json:"classifier_norms,omitempty"`
+	EpochSeconds    Series      `json:"epoch_seconds,omitempty"`
 }
 
 // Labels is the study's "y": every true and predicted label of every epoch.

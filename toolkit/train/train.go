@@ -24,6 +24,7 @@ import (
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/data"
+	"github.com/debiaser/debiaser/toolkit/optim"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
@@ -144,6 +145,7 @@ type runner struct {
 	trainer    *gomlxtrain.Trainer
 	log        *runlog.Log
 	ckpt       *checkpoints.Handler
+	lastProgress time.Time
 	// best holds the variables of the best epoch when RestoreBest is set.
 	best map[string]*tensors.Tensor
 }
@@ -327,6 +329,9 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 		return rec, err
 	}
 	rec.LR = r.learningRate()
+	if norms, err := optim.ClassifierNorms(r.ctx); err == nil {
+		rec.ClassifierNorms = norms
+	}
 	return rec, nil
 }
 
@@ -453,10 +458,13 @@ func (r *runner) resume() (int, error) {
 	return l.Run.EpochsDone, nil
 }
 
+// progressBatch rewrites one line with the running loss, at most every
+// half second, and only on a terminal (logs and notebooks get epoch lines).
 func (r *runner) progressBatch(epoch, b, n int, loss float64) {
-	if r.Progress == nil || n < 2 {
+	if r.Progress == nil || n < 2 || !isTerminal(r.Progress) || time.Since(r.lastProgress) < 500*time.Millisecond && b+1 < n {
 		return
 	}
+	r.lastProgress = time.Now()
 	fmt.Fprintf(r.Progress, "\repoch %d/%d  batch %d/%d  loss %.4f ", epoch+1, r.Config.Epochs, b+1, n, loss)
 }
 
@@ -466,9 +474,10 @@ func (r *runner) progressEpoch(epoch int, rec runlog.EpochRecord) {
 	}
 	done := r.log.Run.EpochsDone
 	eta := time.Duration(r.log.Run.WallSeconds / float64(done) * float64(r.Config.Epochs-done) * float64(time.Second))
-	fmt.Fprintf(r.Progress, "\repoch %d/%d  train loss %.4f acc %.4f  valid loss %.4f acc %.4f  (%.1fs, ETA %s)\n",
-		epoch+1, r.Config.Epochs, rec.TrainLoss, rec.Train.Accuracy, rec.ValidLoss, rec.Valid.Accuracy,
-		rec.Seconds, eta.Round(time.Second))
+	res := r.log.Results
+	fmt.Fprintf(r.Progress, "\repoch %d/%d  train loss %.4f acc %.4f  valid loss %.4f acc %.4f balanced %.4f  (%.1fs, ETA %s)\n",
+		epoch+1, r.Config.Epochs, rec.TrainLoss, res.TrainAccuracy[epoch], rec.ValidLoss, res.ValidAccuracy[epoch],
+		res.ValidBalancedAccuracy[epoch], rec.Seconds, eta.Round(time.Second))
 }
 
 func scalar(t *tensors.Tensor) float64 {
@@ -524,4 +533,13 @@ func (m batchOutput) Reset(*context.Context)               {}
 func (m batchOutput) PrettyPrint(t *tensors.Tensor) string { return t.String() }
 func (m batchOutput) UpdateGraph(ctx *context.Context, labels, predictions []*graph.Node) *graph.Node {
 	return m.fn(ctx, labels, predictions)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,124 @@
+package toolkit
+
+import (
+	gocontext "context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/debiaser/debiaser/datasets"
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/optim"
+	"github.com/debiaser/debiaser/toolkit/runlog"
+)
+
+// tiny is a quick experiment: the small CNN on the generated shapes
+// dataset, on the pure-Go backend.
+func tiny(t *testing.T) *Experiment {
+	t.Helper()
+	cfg, err := Profile(ProfileQuick, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ImageSize, cfg.Epochs, cfg.BatchSize = 16, 2, 8
+	return FromConfig(cfg).Datasets(datasets.Tiny(1), datasets.Tiny(2)).Backend("gofast").LogDir(t.TempDir())
+}
+
+func TestRunWritesLog(t *testing.T) {
+	res, err := tiny(t).Note("tiny baseline").Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := runlog.Read(res.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Note != "tiny baseline" || l.Run.Status != runlog.StatusFinished || l.Run.EpochsDone != 2 {
+		t.Errorf("note %q status %q epochs %d", l.Note, l.Run.Status, l.Run.EpochsDone)
+	}
+	if l.VarDict.NClass != 3 || l.VarDict.ModelName != "small_cnn" {
+		t.Errorf("var_dict n_class %d model %q", l.VarDict.NClass, l.VarDict.ModelName)
+	}
+	if !strings.Contains(l.Run.Backend, "gofast") {
+		t.Errorf("backend %q", l.Run.Backend)
+	}
+	// The log's var_dict re-runs the same experiment.
+	again, err := FromLog(res.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := again.Datasets(datasets.Tiny(1), datasets.Tiny(2)).LogDir("").Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := res.Log.Results.ValidLoss, res2.Log.Results.ValidLoss; a[1] != b[1] {
+		t.Errorf("re-run from the log's var_dict gave valid loss %v, first run %v", b, a)
+	}
+}
+
+// Each optimizer strategy changes what it claims: the study's L2-norm runs
+// equalled its baseline exactly, a likely no-op.
+func TestStrategiesChangeTheClassifier(t *testing.T) {
+	base, err := tiny(t).Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseNorms, err := optim.ClassifierNorms(base.Context)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("baseline class norms %.3f", baseNorms)
+	tests := []struct {
+		strategy string
+		value    float64
+		check    func(n float64) bool
+	}{
+		{config.RegL2Norm, 0, func(n float64) bool { return math.Abs(n-1) < 1e-4 }},
+		{config.RegMaxNorm, 0.3, func(n float64) bool { return n <= 0.3+1e-4 }},
+	}
+	for _, tt := range tests {
+		res, err := tiny(t).Regularize(tt.strategy, tt.value).Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		norms, err := optim.ClassifierNorms(res.Context)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c, n := range norms {
+			if !tt.check(n) {
+				t.Errorf("%s: class %d norm %.5f", tt.strategy, c, n)
+			}
+		}
+		if res.Log.Results.ValidLoss[1] == base.Log.Results.ValidLoss[1] {
+			t.Errorf("%s: validation loss equals the baseline's exactly (%v): a no-op?", tt.strategy, res.Log.Results.ValidLoss)
+		}
+	}
+}
+
+func TestBadConfigNamesTheField(t *testing.T) {
+	tests := []struct {
+		name string
+		e    func(*Experiment) *Experiment
+		key  string
+	}{
+		{"unknown model", func(e *Experiment) *Experiment { return e.Model("resnet19", false, true) }, "resnet19"},
+		{"unknown sampler", func(e *Experiment) *Experiment { return e.Sampling("smote") }, "sampling_strategy"},
+		{"bad beta", func(e *Experiment) *Experiment { return e.Weighting("ENS", 1.5) }, "beta"},
+		{"unknown key", func(e *Experiment) *Experiment { return e.Set("learnign_rate", 0.1) }, "learnign_rate"},
+		{"n_class mismatch", func(e *Experiment) *Experiment { return e.Set("n_class", 7) }, "n_class"},
+		{"unknown backend", func(e *Experiment) *Experiment { return e.Backend("tpu") }, "backend"},
+		{"missing folder", func(e *Experiment) *Experiment {
+			return New().Data("/nonexistent/train", "/nonexistent/valid").LogDir("")
+		}, "/nonexistent/train"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.e(tiny(t)).Run(gocontext.Background())
+			if err == nil || !strings.Contains(err.Error(), tt.key) {
+				t.Errorf("err = %v, want it to name %q", err, tt.key)
+			}
+		})
+	}
+}
+
