@@ -123,7 +123,9 @@ func (e *Experiment) SkipBadFiles() *Experiment {
 }
 
 // BatchSize sets batch_size.
-func (e *Experiment) BatchSize(n int) *Experiment { return e.set(func(c *config.Config) { c.BatchSize = n }) }
+func (e *Experiment) BatchSize(n int) *Experiment {
+	return e.set(func(c *config.Config) { c.BatchSize = n })
+}
 
 // Sampling sets sampling_strategy: "none", "weighted", "oversampling", "undersampling".
 func (e *Experiment) Sampling(strategy string) *Experiment {
@@ -131,7 +133,9 @@ func (e *Experiment) Sampling(strategy string) *Experiment {
 }
 
 // ImageSize sets image_size, the side of the square model input.
-func (e *Experiment) ImageSize(n int) *Experiment { return e.set(func(c *config.Config) { c.ImageSize = n }) }
+func (e *Experiment) ImageSize(n int) *Experiment {
+	return e.set(func(c *config.Config) { c.ImageSize = n })
+}
 
 // Normalize sets normalize_mean and normalize_std: one value for every
 // channel, or three (mean..., std...) as Normalize(m1, m2, m3, s1, s2, s3).
@@ -184,7 +188,9 @@ func (e *Experiment) Weighting(weighting string, beta float64) *Experiment {
 }
 
 // Gamma sets the focal loss's gamma.
-func (e *Experiment) Gamma(g float64) *Experiment { return e.set(func(c *config.Config) { c.Gamma = g }) }
+func (e *Experiment) Gamma(g float64) *Experiment {
+	return e.set(func(c *config.Config) { c.Gamma = g })
+}
 
 // Optimizer is the study's load_optimizer(optimizer_name, lr): "Adam" or "SGD".
 func (e *Experiment) Optimizer(name string, lr float64) *Experiment {
@@ -211,7 +217,9 @@ func (e *Experiment) Epochs(n int) *Experiment { return e.set(func(c *config.Con
 
 // Patience stops training after n epochs without a better validation loss
 // (0: never) and restores the best epoch's weights.
-func (e *Experiment) Patience(n int) *Experiment { return e.set(func(c *config.Config) { c.Patience = n }) }
+func (e *Experiment) Patience(n int) *Experiment {
+	return e.set(func(c *config.Config) { c.Patience = n })
+}
 
 // Seed sets the seed of everything random in the run.
 func (e *Experiment) Seed(s int64) *Experiment { return e.set(func(c *config.Config) { c.Seed = s }) }
@@ -235,7 +243,9 @@ func (e *Experiment) Note(s string) *Experiment {
 }
 
 // LogID names the log file (LOGDIR/LOGID.json); default: the note and date.
-func (e *Experiment) LogID(id string) *Experiment { return e.set(func(c *config.Config) { c.LogID = id }) }
+func (e *Experiment) LogID(id string) *Experiment {
+	return e.set(func(c *config.Config) { c.LogID = id })
+}
 
 // LogDir is where the run log goes (default "runs"); "" keeps it in memory.
 func (e *Experiment) LogDir(dir string) *Experiment {

@@ -121,4 +121,3 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		})
 	}
 }
-

@@ -140,11 +140,11 @@ func (s *Setup) check() error {
 
 type runner struct {
 	Setup
-	numClasses int
-	ctx        *context.Context
-	trainer    *gomlxtrain.Trainer
-	log        *runlog.Log
-	ckpt       *checkpoints.Handler
+	numClasses   int
+	ctx          *context.Context
+	trainer      *gomlxtrain.Trainer
+	log          *runlog.Log
+	ckpt         *checkpoints.Handler
 	lastProgress time.Time
 	// best holds the variables of the best epoch when RestoreBest is set.
 	best map[string]*tensors.Tensor
