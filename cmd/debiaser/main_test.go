@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/debiaser/debiaser/datasets"
+	"github.com/debiaser/debiaser/toolkit/runlog"
+)
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var o, e bytes.Buffer
+	err = run(context.Background(), args, &o, &e)
+	return o.String(), e.String(), err
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	out, _, err := runCLI(t, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range commands {
+		if !strings.Contains(out, "  "+name) {
+			t.Errorf("help does not list %q:\n%s", name, out)
+		}
+	}
+	if _, _, err := runCLI(t, "tarin"); err == nil || !strings.Contains(err.Error(), `unknown command "tarin"`) {
+		t.Errorf("unknown command: err = %v", err)
+	}
+}
+
+// tinyFolder writes the generated shapes dataset as an image folder.
+func tinyFolder(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "shapes")
+	if err := datasets.WriteImageFolder(datasets.Tiny(1), dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "cfg.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBadConfigNamesTheField(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  map[string]any
+		want string
+	}{
+		{"unknown key", map[string]any{"learnig_rate": 0.1}, `unknown key "learnig_rate"`},
+		{"wrong type", map[string]any{"epochs": "ten"}, `"epochs"`},
+		{"float for int", map[string]any{"batch_size": 32.5}, `"batch_size"`},
+		{"out of range", map[string]any{"beta": 1.5}, `"beta"`},
+		{"unknown sampler", map[string]any{"sampling_strategy": "smote"}, `"sampling_strategy"`},
+		{"missing data folder", map[string]any{"train_path": "/nonexistent/flowers", "valid_fraction": 0.25,
+			"model_name": "small_cnn", "pretrained": false, "image_size": 16}, "/nonexistent/flowers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runCLI(t, "train", "--quiet", "--logdir", t.TempDir(), "--config", writeJSON(t, tt.cfg))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to name %s", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "goroutine") {
+				t.Errorf("a Go trace reached the user: %v", err)
+			}
+		})
+	}
+}
+
+func tinyConfig(folder string) map[string]any {
+	return map[string]any{
+		"train_path": folder, "valid_fraction": 0.25, "image_size": 16, "batch_size": 8,
+		"model_name": "small_cnn", "pretrained": false, "full": true, "rotate": false,
+		"learning_rate": 0.001, "epochs": 2, "backend": "gofast",
+	}
+}
+
+func TestTrainRerunSummaryPlot(t *testing.T) {
+	logs := t.TempDir()
+	cfg := writeJSON(t, tinyConfig(tinyFolder(t)))
+	out, _, err := runCLI(t, "train", "--quiet", "--logdir", logs, "--note", "first", "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "run log: ") || !strings.Contains(out, "best epoch") {
+		t.Fatalf("train printed:\n%s", out)
+	}
+	first := strings.TrimSpace(strings.TrimPrefix(strings.Split(out, "\n")[0], "run log: "))
+	out, _, err = runCLI(t, "rerun", "--quiet", "--logdir", logs, "--note", "second", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := strings.TrimSpace(strings.TrimPrefix(strings.Split(out, "\n")[0], "run log: "))
+	a, err := runlog.Read(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := runlog.Read(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Results.ValidLoss[1] != b.Results.ValidLoss[1] {
+		t.Errorf("rerun of the log's var_dict gave valid loss %v, the first run %v", b.Results.ValidLoss, a.Results.ValidLoss)
+	}
+
+	out, _, err = runCLI(t, "summary", "--format", "csv", "--columns", "note,valid_accuracy,epoch", logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "note,valid_accuracy,epoch") {
+		t.Errorf("summary csv:\n%s", out)
+	}
+
+	plotDir := t.TempDir()
+	out, _, err = runCLI(t, "plot", "--out", plotDir, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(plotDir, "*.png"))
+	if len(pngs) < 5 || len(strings.Fields(out)) != len(pngs) {
+		t.Errorf("plot wrote %d PNGs, printed:\n%s", len(pngs), out)
+	}
+	out, _, err = runCLI(t, "plot", "--out", filepath.Join(plotDir, "many"), first, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, ".png") {
+		t.Errorf("plot of two runs printed:\n%s", out)
+	}
+}
+
+// A grid searched by three separate processes (--index 0..2) and then
+// collected gives exactly the table of one process.
+func TestSearchSharedOverProcessesMatchesOneProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI and trains 8 small runs")
+	}
+	bin := filepath.Join(t.TempDir(), "debiaser")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	base := tinyConfig(tinyFolder(t))
+	base["epochs"] = 1
+	spec := writeJSON(t, map[string]any{
+		"base": base,
+		"grid": map[string]any{"reg_strategy": []string{"maxnorm"}, "thresh": []float64{0.3, 2}, "learning_rate": []float64{0.001, 0.01}},
+		"k":    2, "seed": 3, "best_by": "recall_inverse_weighted",
+	})
+	one := t.TempDir()
+	want, err := exec.Command(bin, "search", "--quiet", "--spec", spec, "--dir", one, "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("one process: %v", err)
+	}
+	many := t.TempDir()
+	var cmds []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		c := exec.Command(bin, "search", "--quiet", "--spec", spec, "--dir", many, "--index", []string{"0", "1", "2"}[i], "--count", "3")
+		var e bytes.Buffer
+		c.Stderr = &e
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, c)
+		defer func() {
+			if t.Failed() {
+				t.Logf("share %d stderr:\n%s", i, e.String())
+			}
+		}()
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("share %d: %v", i, err)
+		}
+	}
+	got, err := exec.Command(bin, "search", "--dir", many, "--collect", "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("three processes collected:\n%s\none process:\n%s", got, want)
+	}
+	// Rerunning a finished search trains nothing.
+	c := exec.Command(bin, "search", "--spec", spec, "--dir", one, "--quiet")
+	var e bytes.Buffer
+	c.Stderr = &e
+	if err := c.Run(); err != nil || !strings.Contains(e.String(), "ran 0 trials, skipped 8") {
+		t.Errorf("rerun: %v\n%s", err, e.String())
+	}
+}
+
+// The README's main job, end to end, with one epoch per run.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains five runs on MNIST-LT")
+	}
+	dir := t.TempDir()
+	out, _, err := runCLI(t, "demo", "--quiet", "--epochs", "1", "--dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := runlog.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != len(demoMethods) {
+		t.Fatalf("%d logs, want %d", len(logs), len(demoMethods))
+	}
+	for _, m := range demoMethods {
+		if !strings.Contains(out, "\n"+m.note+" ") {
+			t.Errorf("the table has no row %q:\n%s", m.note, out)
+		}
+	}
+	t.Logf("demo output:\n%s", out)
+}
