@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -94,6 +95,13 @@ func runOne(ctx context.Context, e *toolkit.Experiment, stdout io.Writer) error 
 	res, err := e.Run(ctx)
 	if res != nil && res.LogPath != "" {
 		fmt.Fprintf(stdout, "run log: %s\n", res.LogPath)
+	}
+	if errors.Is(err, context.Canceled) && res != nil && res.Log != nil && res.LogPath != "" {
+		how := "debiaser rerun " + res.LogPath + " (no checkpoints were kept: it starts again)"
+		if res.Log.Run.Checkpoint != "" {
+			how = "debiaser rerun --resume " + res.LogPath
+		}
+		return fmt.Errorf("interrupted after %d finished epochs, kept in %s; continue with: %s", res.Log.Run.EpochsDone, res.LogPath, how)
 	}
 	if err != nil {
 		return err
