@@ -46,8 +46,8 @@ func Search(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Shar
 		return nil, p, err
 	}
 	t, err := sweep.Collect(dir)
-	if err != nil {
-		return nil, p, nil // other shares have not finished yet
+	if err != nil && share.Count > 1 {
+		return nil, p, nil // other shares may still be running
 	}
-	return t, p, nil
+	return t, p, err
 }
