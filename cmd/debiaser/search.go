@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,39 +11,17 @@ import (
 	"strconv"
 
 	"github.com/debiaser/debiaser/toolkit"
-	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/sweep"
 )
-
-// searchFile is the --spec file: the base config (var_dict keys over the
-// defaults), the grid, and the cross-validation settings.
-type searchFile struct {
-	Base   json.RawMessage              `json:"base"`
-	Grid   map[string][]json.RawMessage `json:"grid"`
-	K      int                          `json:"k"`
-	Seed   int64                        `json:"seed"`
-	BestBy string                       `json:"best_by"`
-}
 
 func readSpec(path string) (sweep.Spec, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return sweep.Spec{}, err
 	}
-	var f searchFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return sweep.Spec{}, fmt.Errorf("%s: %w (keys: base, grid, k, seed, best_by)", path, err)
-	}
-	s := sweep.Spec{Base: config.Defaults(), Grid: f.Grid, K: f.K, Seed: f.Seed, BestBy: f.BestBy}
-	if len(f.Base) > 0 {
-		if _, err := config.Decode(f.Base, &s.Base, true); err != nil {
-			return s, fmt.Errorf("%s: base: %w", path, err)
-		}
-	}
-	if s.K == 0 {
-		s.K = 3
+	s, err := sweep.ParseSpec(b)
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }

@@ -32,6 +32,35 @@ type Spec struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
+// ParseSpec reads a search file: {"base": {var_dict keys}, "grid": {key:
+// [values]}, "k": 3, "seed": 1, "best_by": "valid_accuracy"}. The base is
+// decoded strictly over config.Defaults (an unknown key is an error naming
+// it); k defaults to 3. The fingerprint is set when the data is loaded.
+func ParseSpec(data []byte) (Spec, error) {
+	var f struct {
+		Base   json.RawMessage              `json:"base"`
+		Grid   map[string][]json.RawMessage `json:"grid"`
+		K      int                          `json:"k"`
+		Seed   int64                        `json:"seed"`
+		BestBy string                       `json:"best_by"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return Spec{}, fmt.Errorf("sweep: search file: %w (keys: base, grid, k, seed, best_by)", err)
+	}
+	s := Spec{Base: config.Defaults(), Grid: f.Grid, K: f.K, Seed: f.Seed, BestBy: f.BestBy}
+	if len(f.Base) > 0 {
+		if _, err := config.Decode(f.Base, &s.Base, true); err != nil {
+			return s, fmt.Errorf("sweep: search file: base: %w", err)
+		}
+	}
+	if s.K == 0 {
+		s.K = 3
+	}
+	return s, nil
+}
+
 // Combination is one point of the grid.
 type Combination struct {
 	Index  int                        `json:"index"`
