@@ -311,3 +311,23 @@ func readFileIfAny(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
 }
+
+func TestParseSpec(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"base": {"epochs": 2, "sampling_strategy": null}, "grid": {"beta": [0.5, 0.9]}, "best_by": "minority_recall"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Base.Epochs != 2 || s.Base.BatchSize != config.Defaults().BatchSize || s.K != 3 || len(s.Grid["beta"]) != 2 {
+		t.Errorf("parsed %+v", s)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{`{"base": {"epoch": 2}}`, `unknown key "epoch"`},
+		{`{"grids": {}}`, `"grids"`},
+		{`{"base": {"epochs": "two"}}`, `"epochs"`},
+		{`{"k": 3`, "unexpected EOF"},
+	} {
+		if _, err := ParseSpec([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %s", tt.in, err, tt.want)
+		}
+	}
+}
