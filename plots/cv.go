@@ -20,7 +20,8 @@ import (
 var cvIgnored = map[string]bool{"log_id": true, "seed": true, "train_path": true, "valid_path": true, "weights_path": true, "backend": true}
 
 // CVGroup is one parameter combination of a search: its runs' metric at
-// their best epochs (one per fold), mean and sample standard deviation.
+// their best epochs (one per fold), mean and population standard deviation
+// (over the K folds, as scikit-learn's GridSearchCV and sweep.Table report it).
 type CVGroup struct {
 	Params string // "learning_rate=1e-05, beta=0.99"
 	Values []float64
@@ -83,12 +84,10 @@ func CVSummary(logs []*runlog.Log, metric string, params ...string) ([]CVGroup, 
 		for _, v := range g.Values {
 			g.Mean += v / float64(len(g.Values))
 		}
-		if len(g.Values) > 1 {
-			for _, v := range g.Values {
-				g.Std += (v - g.Mean) * (v - g.Mean)
-			}
-			g.Std = math.Sqrt(g.Std / float64(len(g.Values)-1))
+		for _, v := range g.Values {
+			g.Std += (v - g.Mean) * (v - g.Mean)
 		}
+		g.Std = math.Sqrt(g.Std / float64(len(g.Values)))
 		out = append(out, *g)
 	}
 	lowerBetter := runlog.LowerIsBetter(metric)
