@@ -36,7 +36,7 @@ func init() {
 // its index, so the class rows and the shuffle are visible.
 func fixtureDatasets() (train, valid *data.Dataset) {
 	classes := []string{"Lotus", "Orchid", "Sunflower", "Tulip"}
-	make := func(counts []int) *data.Dataset {
+	build := func(counts []int) *data.Dataset {
 		ds := &data.Dataset{Classes: classes}
 		for c, n := range counts {
 			base := OkabeIto[c].(color.RGBA)
@@ -57,7 +57,7 @@ func fixtureDatasets() (train, valid *data.Dataset) {
 		}
 		return ds
 	}
-	return make([]int{30, 17, 10, 3}), make([]int{10, 6, 3, 1})
+	return build([]int{30, 17, 10, 3}), build([]int{10, 6, 3, 1})
 }
 
 // fixtureDraws are hand-made draws of two epochs for four strategies on
