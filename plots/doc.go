@@ -22,6 +22,11 @@
 // (mean +- std per parameter combination of a search); SaveAllRuns writes
 // them to a folder.
 //
+// Data and samplers, without a run: DatasetCounts (images per class,
+// train vs valid, with the imbalance ratio), ClassImages (a grid of a few
+// images per class), and SamplerCounts and SamplerTable (what each sampling
+// strategy draws per epoch, from sampling.EpochCounts).
+//
 // Metrics are named as in runlog.Log.Series ("valid_accuracy",
 // "valid_recall:Tulip", "valid_recall:minority", ...), so charts and the
 // runlog summary table read the same names; ROC and precision-recall

@@ -251,12 +251,6 @@ func CountParams(backend backends.Backend, name string, nClass int) (int, error)
 // ParamsIn counts the parameters of the model variables in ctx (below its
 // scope), leaving out batch norm's running statistics.
 func ParamsIn(ctx *context.Context) int {
-	n := 0
-	for v := range ctx.IterVariablesInScope() {
-		switch v.Name() {
-		case "weight", "bias", ClassifierWeights, ClassifierBiases:
-			n += v.Shape().Size()
-		}
-	}
-	return n
+	trainable, frozen := TrainableParams(ctx)
+	return trainable + frozen
 }
