@@ -3,6 +3,7 @@ package toolkit
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 )
@@ -20,9 +21,10 @@ const (
 	EnvData    = "DEBIASER_DATA"    // an image folder; empty: the embedded default
 )
 
-// Profile returns the base config of a profile on the given data: an image
-// folder with one sub-folder per class (split 3:1 into train and valid, as
-// the study's), or "" for the embedded MNIST-LT.
+// Profile returns the base config of a profile on the given data: a folder
+// in the study's layout (train/<class>/*, valid/<class>/*), an image folder
+// with one sub-folder per class (split 3:1 into train and valid, as the
+// study's), or "" for the embedded MNIST-LT.
 //
 //   - quick: the small CNN trained from scratch on 28x28 images (32x32 for
 //     folders), batch 32, Adam 1e-3, 3 epochs, no rotation.
@@ -45,9 +47,12 @@ func Profile(name, dataDir string) (config.Config, error) {
 	default:
 		return cfg, &config.FieldError{Key: EnvProfile, Reason: fmt.Sprintf("unknown profile %q (quick, full)", name)}
 	}
-	if dataDir != "" {
+	switch {
+	case dataDir != "" && isDir(filepath.Join(dataDir, "train")) && isDir(filepath.Join(dataDir, "valid")):
+		cfg.TrainPath, cfg.ValidPath = filepath.Join(dataDir, "train"), filepath.Join(dataDir, "valid")
+	case dataDir != "":
 		cfg.TrainPath, cfg.ValidFraction = dataDir, 0.25
-	} else {
+	default:
 		cfg.Dataset = "mnist-lt"
 	}
 	return cfg, nil
@@ -56,4 +61,9 @@ func Profile(name, dataDir string) (config.Config, error) {
 // ProfileFromEnv is Profile($DEBIASER_PROFILE, $DEBIASER_DATA).
 func ProfileFromEnv() (config.Config, error) {
 	return Profile(os.Getenv(EnvProfile), os.Getenv(EnvData))
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
