@@ -76,7 +76,6 @@ func TestDepthwiseConv(t *testing.T) {
 					panic(err)
 				}
 			})
-			skipIfNotImplemented(t, err)
 			if err != nil {
 				t.Fatal(err)
 			}

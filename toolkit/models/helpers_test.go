@@ -8,6 +8,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
+
+	_ "github.com/debiaser/debiaser/toolkit/gobackend"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -15,7 +17,8 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMLX_BACKEND") == "" {
-		os.Setenv("GOMLX_BACKEND", "go")
+		// gofast: SimpleGo plus the ops CNN training needs (toolkit/gobackend).
+		os.Setenv("GOMLX_BACKEND", "gofast")
 	}
 	os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
 	os.Setenv("DEBIASER_OFFLINE", "1") // nothing downloads in tests
@@ -34,17 +37,6 @@ func backend(t testing.TB) backends.Backend {
 		testBackend = b
 	}
 	return testBackend
-}
-
-// skipIfNotImplemented skips t when err says the backend lacks an op
-// (SimpleGo in GoMLX v0.26.0 has no gradient of convolution/max-pool, no
-// Pad and no fused batch norm); the lead enables these tests once the
-// toolkit/gobackend backend lands.
-func skipIfNotImplemented(t *testing.T, err error) {
-	t.Helper()
-	if err != nil && (strings.Contains(err.Error(), "not implemented") || strings.Contains(err.Error(), "NotImplemented")) {
-		t.Skipf("backend %q lacks an op this test needs: %v", backend(t).Name(), firstLine(err))
-	}
 }
 
 func firstLine(err error) string {
