@@ -27,17 +27,17 @@ const (
 // the study's baseline recipe.
 type Config struct {
 	// Data (the study's load_image).
-	Dataset          string  `json:"dataset,omitempty"`    // embedded dataset name, e.g. "mnist-lt"; empty when paths are used
-	TrainPath        string  `json:"train_path,omitempty"` // image folder with one sub-folder per class
-	ValidPath        string  `json:"valid_path,omitempty"` // empty: split TrainPath by ValidFraction
-	ValidFraction    float64 `json:"valid_fraction,omitempty"`
-	ImbalanceFactor  float64 `json:"imbalance_factor,omitempty"` // for long-tailed embedded datasets
-	SkipBadFiles     bool    `json:"skip_bad_files,omitempty"`
+	Dataset          string  `json:"dataset"`    // embedded dataset name, e.g. "mnist-lt"; empty when paths are used
+	TrainPath        string  `json:"train_path"` // image folder with one sub-folder per class
+	ValidPath        string  `json:"valid_path"` // empty: split TrainPath by ValidFraction
+	ValidFraction    float64 `json:"valid_fraction"`
+	ImbalanceFactor  float64 `json:"imbalance_factor"` // for long-tailed embedded datasets
+	SkipBadFiles     bool    `json:"skip_bad_files"`
 	BatchSize        int     `json:"batch_size"`
 	SamplingStrategy string  `json:"sampling_strategy"`
 	// SamplingWeight is the per-sample weight of weighted sampling:
 	// "inverse" (1/n_c, torchsampler's) or "inverse_sqrt" (1/sqrt(n_c)).
-	SamplingWeight string `json:"sampling_weight,omitempty"`
+	SamplingWeight string `json:"sampling_weight"`
 
 	// Transforms (the study's transformer).
 	ImageSize     int       `json:"image_size"`
@@ -54,38 +54,38 @@ type Config struct {
 	NClass      int     `json:"n_class"`
 	Pretrained  bool    `json:"pretrained"`
 	Full        bool    `json:"full"`
-	WeightsPath string  `json:"weights_path,omitempty"`
-	Dropout     float64 `json:"dropout,omitempty"`
+	WeightsPath string  `json:"weights_path"`
+	Dropout     float64 `json:"dropout"`
 
 	// Loss (the study's load_loss).
 	LossFamily string  `json:"loss_family"`
 	LossType   string  `json:"loss_type"`
-	Weighting  string  `json:"weighting,omitempty"`
+	Weighting  string  `json:"weighting"`
 	Beta       float64 `json:"beta"`
 	Gamma      float64 `json:"gamma"`
 
 	// Optimizer (the study's load_optimizer).
 	Optimizer            string  `json:"optimizer"`
-	Momentum             float64 `json:"momentum,omitempty"`
+	Momentum             float64 `json:"momentum"`
 	RegStrategy          string  `json:"reg_strategy"`
 	WeightDecay          float64 `json:"weight_decay"`
-	DecoupledWeightDecay bool    `json:"decoupled_weight_decay,omitempty"`
+	DecoupledWeightDecay bool    `json:"decoupled_weight_decay"`
 	Thresh               float64 `json:"thresh"`
-	ThreshRelative       bool    `json:"thresh_relative,omitempty"`
-	MaxNormEvery         string  `json:"maxnorm_every,omitempty"` // "step" (default) or "epoch"
+	ThreshRelative       bool    `json:"thresh_relative"`
+	MaxNormEvery         string  `json:"maxnorm_every"` // "step" (default) or "epoch"
 	LearningRate         float64 `json:"learning_rate"`
-	Scheduler            string  `json:"scheduler,omitempty"` // "none", "step", "cosine"
-	StepSize             int     `json:"lr_step_size,omitempty"`
-	StepGamma            float64 `json:"lr_step_gamma,omitempty"`
-	WarmupEpochs         int     `json:"warmup_epochs,omitempty"`
-	GradClip             float64 `json:"grad_clip,omitempty"`
+	Scheduler            string  `json:"scheduler"` // "none", "step", "cosine"
+	StepSize             int     `json:"lr_step_size"`
+	StepGamma            float64 `json:"lr_step_gamma"`
+	WarmupEpochs         int     `json:"warmup_epochs"`
+	GradClip             float64 `json:"grad_clip"`
 
 	// Training (the study's train).
 	Epochs   int    `json:"epochs"`
 	Patience int    `json:"patience"`
 	Seed     int64  `json:"seed"`
-	Backend  string `json:"backend,omitempty"`
-	LogID    string `json:"log_id,omitempty"`
+	Backend  string `json:"backend"`
+	LogID    string `json:"log_id"`
 }
 
 // Defaults returns the study's baseline recipe: ResNet-18 pretrained,
