@@ -198,6 +198,14 @@ func TestSearchSharedOverProcessesMatchesOneProcess(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("three processes collected:\n%s\none process:\n%s", got, want)
 	}
+	// --parallel runs the shares as local processes and collects them.
+	par, err := exec.Command(bin, "search", "--spec", spec, "--dir", t.TempDir(), "--parallel", "2", "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("--parallel: %v", err)
+	}
+	if !bytes.Equal(par, want) {
+		t.Errorf("--parallel 2 gave:\n%s\none process:\n%s", par, want)
+	}
 	// Rerunning a finished search trains nothing.
 	c := exec.Command(bin, "search", "--spec", spec, "--dir", one, "--quiet")
 	var e bytes.Buffer
