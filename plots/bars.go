@@ -69,6 +69,9 @@ func GroupedBars(b Bars) (*Figure, error) {
 		p.Add(bars)
 		f.AddLegend(b.Series[s], bars)
 	}
+	// Bars start at zero, with headroom above the tallest.
+	p.Y.Min = math.Min(p.Y.Min, 0)
+	p.Y.Max = math.Max(p.Y.Max, 0)
 	if b.RefLabel != "" {
 		if math.IsNaN(b.RefLine) || math.IsInf(b.RefLine, 0) {
 			return nil, fmt.Errorf("%w: reference line %q at %g", ErrBars, b.RefLabel, b.RefLine)
@@ -81,5 +84,6 @@ func GroupedBars(b Bars) (*Figure, error) {
 		p.Add(line)
 		f.AddLegend(b.RefLabel, line)
 	}
+	p.Y.Max += 0.05 * (p.Y.Max - p.Y.Min)
 	return f, nil
 }
