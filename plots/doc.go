@@ -20,7 +20,9 @@
 // (the same numbers as a table), Scatter (per-class precision vs recall,
 // one point per run), Overlay (a metric vs epoch across runs) and CVResults
 // (mean +- std per parameter combination of a search); SaveAllRuns writes
-// them to a folder.
+// them to a folder. GroupedBars draws any numbers as grouped bars (class
+// weights, loss values, final-layer norms per class), for what the run-log
+// charts do not cover.
 //
 // Metrics are named as in runlog.Log.Series ("valid_accuracy",
 // "valid_recall:Tulip", "valid_recall:minority", ...), so charts and the
