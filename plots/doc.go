@@ -20,7 +20,9 @@
 // (the same numbers as a table), Scatter (per-class precision vs recall,
 // one point per run), Overlay (a metric vs epoch across runs) and CVResults
 // (mean +- std per parameter combination of a search); SaveAllRuns writes
-// them to a folder.
+// them to a folder. GroupedBars draws any numbers as grouped bars (class
+// weights, loss values, final-layer norms per class), for what the run-log
+// charts do not cover.
 //
 // Data and samplers, without a run: DatasetCounts (images per class,
 // train vs valid, with the imbalance ratio), ClassImages (a grid of a few

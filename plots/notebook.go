@@ -11,12 +11,17 @@ import (
 
 // Display shows ch inline in a GoNB notebook as a PNG at its preferred
 // size. Outside a notebook it renders and returns render errors only.
+//
+// Every Display function waits until GoNB has received the output
+// (gonbui.Sync): GoNB v0.11.1 closes its end of the display pipe when the
+// cell's program exits, so a chart sent just before the end could be lost.
 func Display(ch Chart) error {
 	png, err := Render(ch, "png", 0, 0)
 	if err != nil {
 		return err
 	}
 	gonbui.DisplayPNG(png)
+	gonbui.Sync()
 	return nil
 }
 
@@ -29,6 +34,7 @@ func DisplaySVG(ch Chart) error {
 	}
 	if gonbui.IsNotebook {
 		gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{protocol.MIMEImageSVG: string(svg)}})
+		gonbui.Sync()
 	}
 	return nil
 }
@@ -43,6 +49,7 @@ type HTMLTable interface {
 // Outside a notebook it does nothing.
 func DisplayTable(t HTMLTable) {
 	gonbui.DisplayHTML(t.HTML())
+	gonbui.Sync()
 }
 
 // DisplaySummary builds runlog's summary table of logs (runlog.Summarize:
