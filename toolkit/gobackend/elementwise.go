@@ -13,11 +13,9 @@ import (
 // minParallelElements is the size from which an elementwise op is worth splitting across cores.
 const minParallelElements = 1 << 16
 
-type binaryFn func(dst, a, b []float32)
-
 // binary emits op(lhs, rhs) as a parallel kernel when both are float32 of the same large shape or one
 // is a scalar; otherwise it calls fallback (SimpleGo).
-func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op, fn func(x, y float32) float32,
+func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op,
 	fallback func(lhs, rhs backends.Op) (backends.Op, error)) (backends.Op, error) {
 	ls, rs := b.shape(lhs), b.shape(rhs)
 	out := ls
@@ -44,52 +42,123 @@ func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op, fn func(x, y 
 		dst := flatOf(backend, buf).([]float32)
 		x, y := flatOf(backend, in[0]).([]float32), flatOf(backend, in[1]).([]float32)
 		parallelRange(len(dst), func(start, end int) {
-			d := dst[start:end]
-			switch {
-			case len(x) == 1:
-				xv, ys := x[0], y[start:end]
-				for i := range d {
-					d[i] = fn(xv, ys[i])
-				}
-			case len(y) == 1:
-				yv, xs := y[0], x[start:end]
-				for i := range d {
-					d[i] = fn(xs[i], yv)
-				}
-			default:
-				xs, ys := x[start:end], y[start:end]
-				for i := range d {
-					d[i] = fn(xs[i], ys[i])
-				}
+			xs, ys := x, y
+			if len(x) > 1 {
+				xs = x[start:end]
 			}
+			if len(y) > 1 {
+				ys = y[start:end]
+			}
+			binaryLoop(op, dst[start:end], xs, ys)
 		})
 		return buf, nil
 	}
 	return customNode(b.Builder, op, out, kernel, ns...), nil
 }
 
+// binaryLoop computes dst = op(x, y), where x or y may have length 1 (a scalar). One loop per case so
+// the arithmetic is inlined.
+func binaryLoop(op backends.OpType, dst, x, y []float32) {
+	switch {
+	case len(x) == 1:
+		xv := x[0]
+		y = y[:len(dst)]
+		switch op {
+		case backends.OpTypeAdd:
+			for i, v := range y {
+				dst[i] = xv + v
+			}
+		case backends.OpTypeSub:
+			for i, v := range y {
+				dst[i] = xv - v
+			}
+		case backends.OpTypeMul:
+			for i, v := range y {
+				dst[i] = xv * v
+			}
+		case backends.OpTypeDiv:
+			for i, v := range y {
+				dst[i] = xv / v
+			}
+		case backends.OpTypeMax:
+			for i, v := range y {
+				dst[i] = max(xv, v)
+			}
+		}
+	case len(y) == 1:
+		yv := y[0]
+		x = x[:len(dst)]
+		switch op {
+		case backends.OpTypeAdd:
+			for i, v := range x {
+				dst[i] = v + yv
+			}
+		case backends.OpTypeSub:
+			for i, v := range x {
+				dst[i] = v - yv
+			}
+		case backends.OpTypeMul:
+			for i, v := range x {
+				dst[i] = v * yv
+			}
+		case backends.OpTypeDiv:
+			for i, v := range x {
+				dst[i] = v / yv
+			}
+		case backends.OpTypeMax:
+			for i, v := range x {
+				dst[i] = max(v, yv)
+			}
+		}
+	default:
+		x, y = x[:len(dst)], y[:len(dst)]
+		switch op {
+		case backends.OpTypeAdd:
+			for i, v := range x {
+				dst[i] = v + y[i]
+			}
+		case backends.OpTypeSub:
+			for i, v := range x {
+				dst[i] = v - y[i]
+			}
+		case backends.OpTypeMul:
+			for i, v := range x {
+				dst[i] = v * y[i]
+			}
+		case backends.OpTypeDiv:
+			for i, v := range x {
+				dst[i] = v / y[i]
+			}
+		case backends.OpTypeMax:
+			for i, v := range x {
+				dst[i] = max(v, y[i])
+			}
+		}
+	}
+}
+
 // Add implements backends.Builder.
 func (b *Builder) Add(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeAdd, lhs, rhs, func(x, y float32) float32 { return x + y }, b.Builder.Add)
+	return b.binary(backends.OpTypeAdd, lhs, rhs, b.Builder.Add)
 }
 
 // Sub implements backends.Builder.
 func (b *Builder) Sub(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeSub, lhs, rhs, func(x, y float32) float32 { return x - y }, b.Builder.Sub)
+	return b.binary(backends.OpTypeSub, lhs, rhs, b.Builder.Sub)
 }
 
 // Mul implements backends.Builder.
 func (b *Builder) Mul(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeMul, lhs, rhs, func(x, y float32) float32 { return x * y }, b.Builder.Mul)
+	return b.binary(backends.OpTypeMul, lhs, rhs, b.Builder.Mul)
 }
 
 // Div implements backends.Builder.
 func (b *Builder) Div(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeDiv, lhs, rhs, func(x, y float32) float32 { return x / y }, b.Builder.Div)
+	return b.binary(backends.OpTypeDiv, lhs, rhs, b.Builder.Div)
 }
 
 // Max implements backends.Builder.
 func (b *Builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
-	return b.binary(backends.OpTypeMax, lhs, rhs, func(x, y float32) float32 { return max(x, y) }, b.Builder.Max)
+	return b.binary(backends.OpTypeMax, lhs, rhs, b.Builder.Max)
 }
 
