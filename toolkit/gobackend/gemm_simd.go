@@ -37,7 +37,7 @@ func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc
 	a3 := a[3*lda : 3*lda+kLen]
 	panel = panel[:kLen*16]
 	for k := range kLen {
-		bk := panel[k*16 : k*16+16]
+		bk := (*[16]float32)(panel[k*16:])
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(bk[0:8]))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(bk[8:16]))
 		v := archsimd.BroadcastFloat32x8(a0[k])
@@ -83,10 +83,10 @@ func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ld
 	_ = a[(kLen-1)*lda+3]
 	panel = panel[:kLen*16]
 	for k := range kLen {
-		bk := panel[k*16 : k*16+16]
+		bk := (*[16]float32)(panel[k*16:])
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(bk[0:8]))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(bk[8:16]))
-		ak := (*[4]float32)(a[k*lda : k*lda+4])
+		ak := (*[4]float32)(a[k*lda:])
 		v := archsimd.BroadcastFloat32x8(ak[0])
 		c00 = v.MulAdd(b0, c00)
 		c01 = v.MulAdd(b1, c01)
