@@ -14,10 +14,14 @@ import "sync"
 // C are split across cores.
 
 const (
-	gemmMR = 4   // rows per micro-tile.
-	gemmNR = 16  // columns per micro-tile (two 8-float vectors).
-	gemmKC = 256 // depth of a K block: A micro-panel (4 x 256 floats) stays in L1.
+	gemmMR    = 4   // rows per micro-tile.
+	gemmKC    = 256 // depth of a K block: A micro-panel (4 x 256 floats) stays in L1.
+	gemmMaxNR = 32
 )
+
+// gemmNR is the micro-tile width: two vectors of the widest SIMD unit in use (16 for AVX2, 32 for
+// AVX-512), 16 for the portable kernel. Set once at init (gemm_simd.go).
+var gemmNR = 16
 
 // gemmArgs describes one multiplication; see the file comment.
 type gemmArgs struct {
@@ -101,7 +105,7 @@ func gemm(g *gemmArgs) {
 	}
 	blocks := (g.m + gemmMR - 1) / gemmMR
 	parallelRange(blocks, func(start, end int) {
-		var tile [gemmMR * gemmNR]float32
+		tile := make([]float32, gemmMR*gemmNR)
 		for kc := 0; kc < g.k; kc += gemmKC {
 			kLen := min(gemmKC, g.k-kc)
 			first := kc == 0
@@ -121,7 +125,7 @@ func gemm(g *gemmArgs) {
 						continue
 					}
 					// Edge tile: compute into a full scratch tile, copy the valid part.
-					gemmEdge(g, kc, kLen, m0, rows, panel, tile[:])
+					gemmEdge(g, kc, kLen, m0, rows, panel, tile)
 					for r := range rows {
 						dst := g.c[(m0+r)*g.ldc+n0 : (m0+r)*g.ldc+n0+cols]
 						if first {
