@@ -161,4 +161,3 @@ func (b *Builder) Div(lhs, rhs backends.Op) (backends.Op, error) {
 func (b *Builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
 	return b.binary(backends.OpTypeMax, lhs, rhs, b.Builder.Max)
 }
-
