@@ -1,6 +1,8 @@
 package gobackend
 
 import (
+	"math"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -160,4 +162,54 @@ func (b *Builder) Div(lhs, rhs backends.Op) (backends.Op, error) {
 // Max implements backends.Builder.
 func (b *Builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
 	return b.binary(backends.OpTypeMax, lhs, rhs, b.Builder.Max)
+}
+
+// unary emits op(x) as a parallel kernel for large float32 operands; otherwise it calls fallback.
+func (b *Builder) unary(op backends.OpType, x backends.Op, fallback func(backends.Op) (backends.Op, error)) (backends.Op, error) {
+	s := b.shape(x)
+	if s.DType != dtypes.Float32 || s.Size() < minParallelElements {
+		return fallback(x)
+	}
+	ns, err := b.nodes(op.String(), x)
+	if err != nil {
+		return nil, err
+	}
+	s = s.Clone()
+	kernel := func(backend *simplego.Backend, in []*simplego.Buffer) (*simplego.Buffer, error) {
+		buf := backend.NewBuffer(s)
+		dst := flatOf(backend, buf).([]float32)
+		src := flatOf(backend, in[0]).([]float32)
+		parallelRange(len(dst), func(start, end int) {
+			d, xs := dst[start:end], src[start:end]
+			switch op {
+			case backends.OpTypeSign:
+				for i, v := range xs {
+					switch {
+					case v > 0:
+						d[i] = 1
+					case v < 0:
+						d[i] = -1
+					default:
+						d[i] = 0 // Zero and NaN give 0, as in SimpleGo.
+					}
+				}
+			case backends.OpTypeSqrt:
+				for i, v := range xs {
+					d[i] = float32(math.Sqrt(float64(v)))
+				}
+			}
+		})
+		return buf, nil
+	}
+	return customNode(b.Builder, op, s, kernel, ns...), nil
+}
+
+// Sign implements backends.Builder.
+func (b *Builder) Sign(x backends.Op) (backends.Op, error) {
+	return b.unary(backends.OpTypeSign, x, b.Builder.Sign)
+}
+
+// Sqrt implements backends.Builder.
+func (b *Builder) Sqrt(x backends.Op) (backends.Op, error) {
+	return b.unary(backends.OpTypeSqrt, x, b.Builder.Sqrt)
 }

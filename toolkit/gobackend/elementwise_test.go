@@ -19,7 +19,8 @@ func TestElementwiseMatchesSimpleGo(t *testing.T) {
 	for i := range xf {
 		xf[i], yf[i] = rng.Float32()*2-1, rng.Float32()+0.5
 	}
-	ops := map[string]func(x, y *Node) *Node{"add": Add, "sub": Sub, "mul": Mul, "div": Div, "max": Max}
+	ops := map[string]func(x, y *Node) *Node{"add": Add, "sub": Sub, "mul": Mul, "div": Div, "max": Max,
+		"sign": func(x, _ *Node) *Node { return Sign(x) }, "sqrt": func(_, y *Node) *Node { return Sqrt(y) }}
 	for name, op := range ops {
 		for _, form := range []string{"same shape", "scalar rhs", "scalar lhs"} {
 			t.Run(name+"/"+form, func(t *testing.T) {

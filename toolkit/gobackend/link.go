@@ -56,6 +56,8 @@ var carrierOps = []backends.OpType{
 	backends.OpTypeMul,
 	backends.OpTypeDiv,
 	backends.OpTypeMax,
+	backends.OpTypeSign,
+	backends.OpTypeSqrt,
 }
 
 func init() {
