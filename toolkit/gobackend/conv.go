@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
@@ -440,22 +441,28 @@ func im2col[T float32 | float64](dst, src []T, pl *im2colPlan) {
 	})
 }
 
-// parallelRange splits [0, n) into one contiguous chunk per core and waits for all.
+// parallelRange runs fn over [0, n) split in chunks that one goroutine per core takes in turn.
+// Chunks are taken dynamically (several per core) rather than assigned one per core, so that when
+// another process holds a core the other workers carry on instead of waiting for it.
 func parallelRange(n int, fn func(start, end int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 || n < 64 {
+	if workers <= 1 {
 		fn(0, n)
 		return
 	}
+	chunk := (n + 8*workers - 1) / (8 * workers)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for start := 0; start < n; start += chunk {
-		end := min(start+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(start, end)
-		}()
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				fn(start, min(start+chunk, n))
+			}
+		})
 	}
 	wg.Wait()
 }

@@ -97,8 +97,12 @@ func gemm(g *gemmArgs) {
 		for k := range g.k {
 			row := panel[k*gemmNR : (k+1)*gemmNR]
 			base := g.bOff[k] + n0*g.bNStride
-			for j := range cols {
-				row[j] = g.b[base+j*g.bNStride]
+			if g.bNStride == 1 {
+				copy(row[:cols], g.b[base:base+cols])
+			} else {
+				for j := range cols {
+					row[j] = g.b[base+j*g.bNStride]
+				}
 			}
 			clear(row[cols:])
 		}
