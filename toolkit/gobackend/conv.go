@@ -221,6 +221,10 @@ func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backen
 			return out, nil
 		}
 		im2col(patches, flatOf(backend, in[0]).([]float32), plan)
+		if Cg == 1 && Og == 1 && G > 1 { // Depthwise: a dot product per (row, channel), no GEMM.
+			depthwise(c, patches, kf, bOff, R, G, plan.patch)
+			return out, nil
+		}
 		for g := range G {
 			gemm(&gemmArgs{m: R, n: Og, k: K, a: patches[g*K:], lda: G * K,
 				b: kf, bOff: bOff[g], bNStride: kStr[ax.KernelOutputChannels], c: c[g*Og:], ldc: O})
@@ -232,6 +236,30 @@ func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backen
 		return res, nil
 	}
 	return b.Builder.Transpose(res, channelsBackPerm(p.output.Rank(), oc)...)
+}
+
+// depthwise computes out[r, g] = sum_p patches[r, g, p] * kernel[bOff[g][p]] (one input and one
+// output channel per group).
+func depthwise(out, patches, kernel []float32, bOff [][]int, rows, groups, patch int) {
+	w := make([]float32, groups*patch) // Kernel gathered as [g, p].
+	for g := range groups {
+		for p := range patch {
+			w[g*patch+p] = kernel[bOff[g][p]]
+		}
+	}
+	parallelRange(rows, func(start, end int) {
+		for r := start; r < end; r++ {
+			pr := patches[r*groups*patch : (r+1)*groups*patch]
+			o := out[r*groups : (r+1)*groups]
+			for g := range o {
+				var acc float32
+				for p, v := range pr[g*patch : (g+1)*patch] {
+					acc += v * w[g*patch+p]
+				}
+				o[g] = acc
+			}
+		}
+	})
 }
 
 // channelsBackPerm is the Transpose permutation moving the last axis to position oc.
