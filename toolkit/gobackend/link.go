@@ -43,6 +43,7 @@ var kernels sync.Map // weak.Pointer[simplego.Node] -> kernelFn
 // node in SimpleGo's error messages; dispatch is by node identity.
 var carrierOps = []backends.OpType{
 	backends.OpTypeConvGeneral, // im2col patches.
+	backends.OpTypeDotGeneral,
 	backends.OpTypeReverse,
 	backends.OpTypePad,
 	backends.OpTypeSelectAndScatterMax,
