@@ -19,7 +19,7 @@ func (b *Builder) DotGeneral(lhsOp backends.Op, lhsContracting, lhsBatch []int, 
 	fallback := func() (backends.Op, error) {
 		return b.Builder.DotGeneral(lhsOp, lhsContracting, lhsBatch, rhsOp, rhsContracting, rhsBatch)
 	}
-	if !useSIMD || ls.DType != dtypes.Float32 || rs.DType != dtypes.Float32 || ls.Rank() != 2 || rs.Rank() != 2 ||
+	if !useSIMD || b.backend.emulate || ls.DType != dtypes.Float32 || rs.DType != dtypes.Float32 || ls.Rank() != 2 || rs.Rank() != 2 ||
 		len(lhsBatch) != 0 || len(rhsBatch) != 0 || len(lhsContracting) != 1 || len(rhsContracting) != 1 {
 		return fallback()
 	}
