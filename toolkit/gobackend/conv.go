@@ -49,6 +49,9 @@ func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.Convo
 	}
 	p.input, p.kernel, p.output = x.Clone(), k.Clone(), out.Clone()
 	if x.DType == dtypes.Float32 && useSIMD {
+		if sp := newScatterPlan(&p); sp != nil {
+			return b.convScatter(ns[0], ns[1], &p, sp)
+		}
 		return b.convFused(ns[0], ns[1], &p)
 	}
 	return b.convIm2col(ns[0], kernelOp, &p)

@@ -32,6 +32,7 @@ type gemmArgs struct {
 	b        []float32
 	bOff     []int
 	bNStride int
+	bNOff    []int // If set, B[k][n] = b[bOff[k] + bNOff[n]] instead.
 	c        []float32
 	ldc      int
 }
@@ -97,9 +98,14 @@ func gemm(g *gemmArgs) {
 		for k := range g.k {
 			row := panel[k*gemmNR : (k+1)*gemmNR]
 			base := g.bOff[k] + n0*g.bNStride
-			if g.bNStride == 1 {
+			switch {
+			case g.bNOff != nil:
+				for j, off := range g.bNOff[n0 : n0+cols] {
+					row[j] = g.b[g.bOff[k]+off]
+				}
+			case g.bNStride == 1:
 				copy(row[:cols], g.b[base:base+cols])
-			} else {
+			default:
 				for j := range cols {
 					row[j] = g.b[base+j*g.bNStride]
 				}
