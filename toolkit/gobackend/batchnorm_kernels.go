@@ -38,6 +38,30 @@ func channelSums[T float32 | float64](v bnView, x, w []T, shift []float64, squar
 	var mu sync.Mutex
 	parallelRange(v.outer, func(start, end int) {
 		p1, p2 := make([]float64, v.c), make([]float64, v.c)
+		if v.inner == 1 { // Channels-last: one row of C values per outer index.
+			for o := start; o < end; o++ {
+				xs := x[o*v.c : (o+1)*v.c]
+				switch {
+				case w != nil:
+					ws := w[o*v.c : (o+1)*v.c]
+					for c, xv := range xs {
+						wv := float64(ws[c])
+						p1[c] += wv
+						p2[c] += wv * (float64(xv) - shift[c])
+					}
+				case squareFirst:
+					for c, xv := range xs {
+						d := float64(xv) - shift[c]
+						p1[c] += d * d
+					}
+				default:
+					for c, xv := range xs {
+						p1[c] += float64(xv) - shift[c]
+					}
+				}
+			}
+			start = end // Skip the general loop below.
+		}
 		for o := start; o < end; o++ {
 			for c := range v.c {
 				base := (o*v.c + c) * v.inner
@@ -155,6 +179,14 @@ func bnGradient[T float32 | float64](gradX, sums, x, g, scale, mean, variance []
 	}
 	parallelRange(v.outer, func(start, end int) {
 		for o := start; o < end; o++ {
+			if v.inner == 1 {
+				lo, hi := o*v.c, (o+1)*v.c
+				gs, xs, dst := g[lo:hi], x[lo:hi], gradX[lo:hi]
+				for c := range dst {
+					dst[c] = kg[c]*gs[c] - kx[c]*xs[c] + bias[c]
+				}
+				continue
+			}
 			for c := range v.c {
 				base := (o*v.c + c) * v.inner
 				for i := base; i < base+v.inner; i++ {

@@ -241,6 +241,14 @@ func testBatchNorm(t *testing.T, backend backends.Backend) {
 		}
 		checkGradients(t, backend, f, []*tensors.Tensor{x, scale, offset}, 30, 1e-5)
 	})
+	t.Run("train channels first", func(t *testing.T) {
+		xcf := randTensor(rng, 4, 5, 3, 3) // Feature axis 1: the strided (inner > 1) kernels.
+		f := func(ins []*Node) *Node {
+			n, _, _ := InternalBatchNormForTraining(ins[0], ins[1], ins[2], 1e-3, 1)
+			return n
+		}
+		checkGradients(t, backend, f, []*tensors.Tensor{xcf, scale, offset}, 30, 1e-5)
+	})
 	t.Run("eval", func(t *testing.T) {
 		// GoMLX defines no gradient for BatchNormForInference; check values against the formula.
 		got, err := ExecOnce(backend, func(ins []*Node) *Node {
