@@ -6,6 +6,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
 // Parallel float32 kernels for the large elementwise ops of a training step (optimizer updates over
@@ -25,8 +26,8 @@ func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op,
 	case ls.DType != dtypes.Float32 || rs.DType != dtypes.Float32:
 		return fallback(lhs, rhs)
 	case ls.Equal(rs):
-	case rs.IsScalar():
-	case ls.IsScalar():
+	case rs.IsScalar() || isLastAxisOf(rs, ls):
+	case ls.IsScalar() || isLastAxisOf(ls, rs):
 		out = rs
 	default:
 		return fallback(lhs, rhs)
@@ -43,6 +44,23 @@ func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op,
 		buf := backend.NewBuffer(out)
 		dst := flatOf(backend, buf).([]float32)
 		x, y := flatOf(backend, in[0]).([]float32), flatOf(backend, in[1]).([]float32)
+		if len(x) > 1 && len(x) < len(dst) || len(y) > 1 && len(y) < len(dst) {
+			// One operand is a per-channel vector (last axis), broadcast over the rows.
+			c := min(len(x), len(y))
+			parallelRange(len(dst)/c, func(start, end int) {
+				for r := start; r < end; r++ {
+					xs, ys := x, y
+					if len(x) > c {
+						xs = x[r*c : (r+1)*c]
+					}
+					if len(y) > c {
+						ys = y[r*c : (r+1)*c]
+					}
+					binaryLoop(op, dst[r*c:(r+1)*c], xs, ys)
+				}
+			})
+			return buf, nil
+		}
 		parallelRange(len(dst), func(start, end int) {
 			xs, ys := x, y
 			if len(x) > 1 {
@@ -56,6 +74,21 @@ func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op,
 		return buf, nil
 	}
 	return customNode(b.Builder, op, out, kernel, ns...), nil
+}
+
+// isLastAxisOf reports whether small broadcasts to big along big's last axis only: same rank, all
+// dimensions 1 except the last, which matches big's (a per-channel vector, with more than one channel).
+func isLastAxisOf(small, big shapes.Shape) bool {
+	r := big.Rank()
+	if small.Rank() != r || r == 0 || big.Dimensions[r-1] < 2 || small.Dimensions[r-1] != big.Dimensions[r-1] {
+		return false
+	}
+	for a := range r - 1 {
+		if small.Dimensions[a] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // binaryLoop computes dst = op(x, y), where x or y may have length 1 (a scalar). One loop per case so

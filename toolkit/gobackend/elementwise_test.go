@@ -22,7 +22,7 @@ func TestElementwiseMatchesSimpleGo(t *testing.T) {
 	ops := map[string]func(x, y *Node) *Node{"add": Add, "sub": Sub, "mul": Mul, "div": Div, "max": Max,
 		"sign": func(x, _ *Node) *Node { return Sign(x) }, "sqrt": func(_, y *Node) *Node { return Sqrt(y) }}
 	for name, op := range ops {
-		for _, form := range []string{"same shape", "scalar rhs", "scalar lhs"} {
+		for _, form := range []string{"same shape", "scalar rhs", "scalar lhs", "channel rhs", "channel lhs"} {
 			t.Run(name+"/"+form, func(t *testing.T) {
 				f := func(x, y *Node) *Node {
 					switch form {
@@ -30,6 +30,10 @@ func TestElementwiseMatchesSimpleGo(t *testing.T) {
 						return op(x, Scalar(x.Graph(), x.DType(), 0.75))
 					case "scalar lhs":
 						return op(Scalar(x.Graph(), x.DType(), 0.75), y)
+					case "channel rhs":
+						return op(x, Slice(y, AxisRange(0, 1)))
+					case "channel lhs":
+						return op(Slice(x, AxisRange(1, 2)), y)
 					}
 					return op(x, y)
 				}
