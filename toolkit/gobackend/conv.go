@@ -15,10 +15,13 @@ import (
 )
 
 // ConvGeneral implements backends.Builder. Nil strides, paddings and dilations are normalised (SimpleGo
-// mishandles some nil cases). The fast path lowers the convolution to an im2col patch matrix (a custom
-// parallel kernel) times the kernel matrix (SimpleGo's blocked, parallel DotGeneral). That covers the
-// convolution gradients too: GoMLX expresses them as ConvGeneral calls with input dilations (input
-// gradient) or with the output gradient as kernel (kernel gradient), and im2col handles both.
+// mishandles some nil cases). This covers the convolution gradients too: GoMLX expresses them as
+// ConvGeneral calls with input dilations (input gradient) or with the output gradient as kernel
+// (kernel gradient). Paths, fastest first:
+//   - float32 with the SIMD GEMM: convScatter (input-dilated convolutions) or convFused (im2col + GEMM
+//     in one node);
+//   - other floats, or no SIMD: convIm2col (an im2col node, then SimpleGo's DotGeneral);
+//   - "emulate", batch groups or non-float dtypes: SimpleGo's own ConvGeneral.
 func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
 	channelGroupCount, batchGroupCount int) (backends.Op, error) {
