@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/gomlx/gomlx v0.26.0
 	github.com/pkg/errors v0.9.1
+	gonum.org/v1/gonum v0.16.0
 )
 
 require (

@@ -18,9 +18,8 @@ import (
 // mishandles some nil cases). This covers the convolution gradients too: GoMLX expresses them as
 // ConvGeneral calls with input dilations (input gradient) or with the output gradient as kernel
 // (kernel gradient). Paths, fastest first:
-//   - float32 with the SIMD GEMM: convScatter (input-dilated convolutions) or convFused (im2col + GEMM
-//     in one node);
-//   - other floats, or no SIMD: convIm2col (an im2col node, then SimpleGo's DotGeneral);
+//   - float32: convScatter (input-dilated convolutions) or convFused (im2col + GEMM in one node);
+//   - float64: convIm2col (an im2col node, then SimpleGo's DotGeneral);
 //   - "emulate", batch groups or non-float dtypes: SimpleGo's own ConvGeneral.
 func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
@@ -51,7 +50,7 @@ func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.Convo
 		return b.Builder.ConvGeneral(inputOp, kernelOp, p.axes, p.strides, p.paddings, p.inDil, p.kerDil, p.groups, batchGroupCount)
 	}
 	p.input, p.kernel, p.output = x.Clone(), k.Clone(), out.Clone()
-	if x.DType == dtypes.Float32 && useSIMD {
+	if x.DType == dtypes.Float32 {
 		if sp := newScatterPlan(&p); sp != nil {
 			return b.convScatter(ns[0], ns[1], &p, sp)
 		}
@@ -174,8 +173,7 @@ func (b *Builder) convIm2col(x *simplego.Node, kernelOp backends.Op, p *convPara
 }
 
 // convFused emits one custom node computing im2col + GEMM (gemm.go) into a channels-last output,
-// with the patch matrix in reused scratch memory. Used for float32 when the SIMD micro-kernel is
-// available; otherwise convIm2col's SimpleGo DotGeneral is faster (see docs/backend.md).
+// with the patch matrix in reused scratch memory (float32).
 func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backends.Op, error) {
 	ax := p.axes
 	G := p.groups

@@ -12,14 +12,14 @@ import (
 const minGEMMWork = 1 << 18
 
 // DotGeneral implements backends.Builder: float32 products of two matrices with one contracting axis
-// (dense layers and their gradients, in any transposition) run on the SIMD GEMM when it is compiled
-// in; everything else is SimpleGo's.
+// (dense layers and their gradients, in any transposition) run on our GEMM (gemm.go); everything
+// else is SimpleGo's.
 func (b *Builder) DotGeneral(lhsOp backends.Op, lhsContracting, lhsBatch []int, rhsOp backends.Op, rhsContracting, rhsBatch []int) (backends.Op, error) {
 	ls, rs := b.shape(lhsOp), b.shape(rhsOp)
 	fallback := func() (backends.Op, error) {
 		return b.Builder.DotGeneral(lhsOp, lhsContracting, lhsBatch, rhsOp, rhsContracting, rhsBatch)
 	}
-	if !useSIMD || b.backend.emulate || ls.DType != dtypes.Float32 || rs.DType != dtypes.Float32 || ls.Rank() != 2 || rs.Rank() != 2 ||
+	if b.backend.emulate || ls.DType != dtypes.Float32 || rs.DType != dtypes.Float32 || ls.Rank() != 2 || rs.Rank() != 2 ||
 		len(lhsBatch) != 0 || len(rhsBatch) != 0 || len(lhsContracting) != 1 || len(rhsContracting) != 1 {
 		return fallback()
 	}

@@ -9,9 +9,10 @@ import "sync"
 //     convolution kernel in any axis layout (or a gradient used as kernel) is read in place,
 //   - C is row-major with leading dimension ldc and is overwritten.
 //
-// B is packed once per call into panels of gemmNR columns; the micro-kernel (gemmMicro, SIMD where
-// the build has it, see gemm_simd.go / gemm_generic.go) computes gemmMR x gemmNR tiles of C. Rows of
-// C are split across cores.
+// With SIMD (gemm_simd.go), B is packed once per call into panels of gemmNR columns and the
+// micro-kernel computes gemmMR x gemmNR tiles of C; rows of C are split across cores. Portable builds
+// use gonum's Sgemm instead (measured 2.5-3x faster than SimpleGo's DotGeneral and than a portable
+// Go micro-kernel, see docs/backend.md).
 
 const (
 	gemmMR    = 4   // rows per micro-tile.
@@ -84,8 +85,13 @@ func putScratch(p *[]float32) {
 	}
 }
 
-// gemm computes C = A·B in parallel over row blocks.
+// gemm computes C = A·B: with the SIMD micro-kernels in parallel over row blocks, otherwise with
+// gonum (gemm_gonum.go).
 func gemm(g *gemmArgs) {
+	if !useSIMD {
+		gemmGonum(g)
+		return
+	}
 	panels := (g.n + gemmNR - 1) / gemmNR
 	packed := getScratch(panels * g.k * gemmNR)
 	defer putScratch(packed)

@@ -15,7 +15,7 @@ var gemmKernelName = func() string {
 	case useSIMD:
 		return "AVX2/FMA"
 	}
-	return "portable Go"
+	return "gonum Sgemm (no AVX2/FMA on this CPU)"
 }()
 
 var (
@@ -33,10 +33,6 @@ func init() {
 func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
 	if useAVX512 {
 		gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, false)
-		return
-	}
-	if !useSIMD {
-		gemmMicroGeneric(kLen, a, lda, panel, c, ldc, accumulate)
 		return
 	}
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
@@ -86,10 +82,6 @@ func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc
 func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
 	if useAVX512 {
 		gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, true)
-		return
-	}
-	if !useSIMD {
-		gemmMicroTGeneric(kLen, a, lda, panel, c, ldc, accumulate)
 		return
 	}
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
