@@ -7,8 +7,8 @@
 // Builder emits SimpleGo nodes, adding custom kernels where SimpleGo has none or a slow one:
 //
 //   - ConvGeneral (and so the convolution gradients, which GoMLX expresses as convolutions): im2col
-//     into reused scratch memory, then a blocked, parallel GEMM with an AVX2/FMA micro-kernel when
-//     built with GOEXPERIMENT=simd on amd64; otherwise the patches go to SimpleGo's DotGeneral.
+//     into reused scratch memory, then a blocked, parallel GEMM with AVX-512 or AVX2/FMA micro-kernels
+//     when built with GOEXPERIMENT=simd on amd64, or gonum's Sgemm otherwise.
 //     Strides, padding, input/kernel dilation, channel groups (incl. depthwise) and any axes layout.
 //   - DotGeneral of float32 matrices (dense layers and their gradients): the same GEMM (SIMD builds).
 //   - ReduceWindow (max/min/sum pooling) and SelectAndScatterMax/Min: row-wise kernels.
