@@ -65,10 +65,7 @@ func (b *Backend) String() string { return BackendName }
 
 // Description implements backends.Backend.
 func (b *Backend) Description() string {
-	mode := "im2col convolutions, GEMM: SimpleGo DotGeneral (build with GOEXPERIMENT=simd for AVX2)"
-	if useSIMD {
-		mode = "im2col convolutions, GEMM: " + gemmKernelName
-	}
+	mode := "im2col convolutions, GEMM: " + gemmKernelName
 	if b.emulate {
 		mode = "reference convolutions (emulate)"
 	}

@@ -30,40 +30,83 @@ func newBNView(s shapes.Shape, featureAxis int) bnView {
 
 func (v bnView) count() float64 { return float64(v.outer * v.inner) }
 
-// channelSums returns, per channel, sum(f(i, value)) over the view, in parallel over outer.
-func channelSums[T float32 | float64](v bnView, x []T, f func(c int, xv T, i int) float64) []float64 {
-	total := make([]float64, v.c)
+// channelSums returns per-channel sums over the view of x - shift[c] (first) and of
+// (x - shift[c]) * w (second, only if w is not nil; w has x's layout), in parallel over outer, with
+// float64 accumulation. Explicit loops (no per-element callbacks): this is on every BN layer's path.
+func channelSums[T float32 | float64](v bnView, x, w []T, shift []float64, squareFirst bool) (first, second []float64) {
+	first, second = make([]float64, v.c), make([]float64, v.c)
 	var mu sync.Mutex
 	parallelRange(v.outer, func(start, end int) {
-		part := make([]float64, v.c)
+		p1, p2 := make([]float64, v.c), make([]float64, v.c)
+		if v.inner == 1 { // Channels-last: one row of C values per outer index.
+			for o := start; o < end; o++ {
+				xs := x[o*v.c : (o+1)*v.c]
+				switch {
+				case w != nil:
+					ws := w[o*v.c : (o+1)*v.c]
+					for c, xv := range xs {
+						wv := float64(ws[c])
+						p1[c] += wv
+						p2[c] += wv * (float64(xv) - shift[c])
+					}
+				case squareFirst:
+					for c, xv := range xs {
+						d := float64(xv) - shift[c]
+						p1[c] += d * d
+					}
+				default:
+					for c, xv := range xs {
+						p1[c] += float64(xv) - shift[c]
+					}
+				}
+			}
+			start = end // Skip the general loop below.
+		}
 		for o := start; o < end; o++ {
 			for c := range v.c {
 				base := (o*v.c + c) * v.inner
-				acc := 0.0
-				for i, xv := range x[base : base+v.inner] {
-					acc += f(c, xv, base+i)
+				xs := x[base : base+v.inner]
+				m := shift[c]
+				var a1, a2 float64
+				switch {
+				case w != nil:
+					ws := w[base : base+v.inner]
+					for i, xv := range xs {
+						a1 += float64(ws[i])
+						a2 += float64(ws[i]) * (float64(xv) - m)
+					}
+				case squareFirst:
+					for _, xv := range xs {
+						d := float64(xv) - m
+						a1 += d * d
+					}
+				default:
+					for _, xv := range xs {
+						a1 += float64(xv) - m
+					}
 				}
-				part[c] += acc
+				p1[c] += a1
+				p2[c] += a2
 			}
 		}
 		mu.Lock()
-		for c := range part {
-			total[c] += part[c]
+		for c := range p1 {
+			first[c] += p1[c]
+			second[c] += p2[c]
 		}
 		mu.Unlock()
 	})
-	return total
+	return first, second
 }
 
 // bnStats computes [2, C]: batch mean and biased variance (two passes).
 func bnStats[T float32 | float64](out, x []T, v bnView) {
 	n := v.count()
-	sum := channelSums(v, x, func(_ int, xv T, _ int) float64 { return float64(xv) })
-	mean := make([]float64, v.c)
+	mean, _ := channelSums(v, x, nil, make([]float64, v.c), false)
 	for c := range mean {
-		mean[c] = sum[c] / n
+		mean[c] /= n
 	}
-	sq := channelSums(v, x, func(c int, xv T, _ int) float64 { d := float64(xv) - mean[c]; return d * d })
+	sq, _ := channelSums(v, x, nil, mean, true)
 	for c := range v.c {
 		out[c] = T(mean[c])
 		out[v.c+c] = T(sq[c] / n)
@@ -113,10 +156,15 @@ func bnGradient[T float32 | float64](gradX, sums, x, g, scale, mean, variance []
 	for c := range inv {
 		inv[c] = 1 / math.Sqrt(float64(variance[c])+float64(eps))
 	}
-	sumG := channelSums(v, g, func(_ int, gv T, _ int) float64 { return float64(gv) })
-	sumGX := channelSums(v, g, func(c int, gv T, i int) float64 {
-		return float64(gv) * (float64(x[i]) - float64(mean[c])) * inv[c]
-	})
+	shift := make([]float64, v.c)
+	for c := range shift {
+		shift[c] = float64(mean[c])
+	}
+	// sumG = sum(g); sumGX = sum(g * xhat) = inv * sum(g * (x - mean)).
+	sumG, sumGX := channelSums(v, x, g, shift, false)
+	for c := range sumGX {
+		sumGX[c] *= inv[c]
+	}
 	n := v.count()
 	// gradX = k*(g - sumG/n - xhat*sumGX/n), with xhat = (x-mean)*inv, k = scale*inv:
 	// gradX = k*g + (k*mean*inv*sumGX/n - k*sumG/n) - x*(k*inv*sumGX/n).
@@ -131,6 +179,14 @@ func bnGradient[T float32 | float64](gradX, sums, x, g, scale, mean, variance []
 	}
 	parallelRange(v.outer, func(start, end int) {
 		for o := start; o < end; o++ {
+			if v.inner == 1 {
+				lo, hi := o*v.c, (o+1)*v.c
+				gs, xs, dst := g[lo:hi], x[lo:hi], gradX[lo:hi]
+				for c := range dst {
+					dst[c] = kg[c]*gs[c] - kx[c]*xs[c] + bias[c]
+				}
+				continue
+			}
 			for c := range v.c {
 				base := (o*v.c + c) * v.inner
 				for i := base; i < base+v.inner; i++ {

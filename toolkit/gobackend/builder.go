@@ -17,13 +17,17 @@ type Builder struct {
 
 var _ backends.Builder = (*Builder)(nil)
 
-// nodes converts ops to SimpleGo nodes, checking they belong to this builder's backend.
+// nodes converts ops to SimpleGo nodes, checking (through SimpleGo's OpShape) that they belong to
+// this builder and that it is not compiled yet: custom nodes bypass SimpleGo's own op checks.
 func (b *Builder) nodes(opName string, ops ...backends.Op) ([]*simplego.Node, error) {
 	out := make([]*simplego.Node, len(ops))
 	for i, op := range ops {
 		n, ok := op.(*simplego.Node)
 		if !ok || n == nil {
 			return nil, errors.Errorf("%s: input #%d is not an op of the %s backend", opName, i, BackendName)
+		}
+		if _, err := b.Builder.OpShape(op); err != nil {
+			return nil, errors.WithMessagef(err, "%s: input #%d", opName, i)
 		}
 		out[i] = n
 	}

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
@@ -14,10 +15,12 @@ import (
 )
 
 // ConvGeneral implements backends.Builder. Nil strides, paddings and dilations are normalised (SimpleGo
-// mishandles some nil cases). The fast path lowers the convolution to an im2col patch matrix (a custom
-// parallel kernel) times the kernel matrix (SimpleGo's blocked, parallel DotGeneral). That covers the
-// convolution gradients too: GoMLX expresses them as ConvGeneral calls with input dilations (input
-// gradient) or with the output gradient as kernel (kernel gradient), and im2col handles both.
+// mishandles some nil cases). This covers the convolution gradients too: GoMLX expresses them as
+// ConvGeneral calls with input dilations (input gradient) or with the output gradient as kernel
+// (kernel gradient). Paths, fastest first:
+//   - float32: convScatter (input-dilated convolutions) or convFused (im2col + GEMM in one node);
+//   - float64: convIm2col (an im2col node, then SimpleGo's DotGeneral);
+//   - "emulate", batch groups or non-float dtypes: SimpleGo's own ConvGeneral.
 func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
 	channelGroupCount, batchGroupCount int) (backends.Op, error) {
@@ -47,7 +50,10 @@ func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.Convo
 		return b.Builder.ConvGeneral(inputOp, kernelOp, p.axes, p.strides, p.paddings, p.inDil, p.kerDil, p.groups, batchGroupCount)
 	}
 	p.input, p.kernel, p.output = x.Clone(), k.Clone(), out.Clone()
-	if x.DType == dtypes.Float32 && useSIMD {
+	if x.DType == dtypes.Float32 {
+		if sp := newScatterPlan(&p); sp != nil {
+			return b.convScatter(ns[0], ns[1], &p, sp)
+		}
 		return b.convFused(ns[0], ns[1], &p)
 	}
 	return b.convIm2col(ns[0], kernelOp, &p)
@@ -167,8 +173,7 @@ func (b *Builder) convIm2col(x *simplego.Node, kernelOp backends.Op, p *convPara
 }
 
 // convFused emits one custom node computing im2col + GEMM (gemm.go) into a channels-last output,
-// with the patch matrix in reused scratch memory. Used for float32 when the SIMD micro-kernel is
-// available; otherwise convIm2col's SimpleGo DotGeneral is faster (see docs/backend.md).
+// with the patch matrix in reused scratch memory (float32).
 func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backends.Op, error) {
 	ax := p.axes
 	G := p.groups
@@ -220,6 +225,10 @@ func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backen
 			return out, nil
 		}
 		im2col(patches, flatOf(backend, in[0]).([]float32), plan)
+		if Cg == 1 && Og == 1 && G > 1 { // Depthwise: a dot product per (row, channel), no GEMM.
+			depthwise(c, patches, kf, bOff, R, G, plan.patch)
+			return out, nil
+		}
 		for g := range G {
 			gemm(&gemmArgs{m: R, n: Og, k: K, a: patches[g*K:], lda: G * K,
 				b: kf, bOff: bOff[g], bNStride: kStr[ax.KernelOutputChannels], c: c[g*Og:], ldc: O})
@@ -231,6 +240,30 @@ func (b *Builder) convFused(x, kernelNode *simplego.Node, p *convParams) (backen
 		return res, nil
 	}
 	return b.Builder.Transpose(res, channelsBackPerm(p.output.Rank(), oc)...)
+}
+
+// depthwise computes out[r, g] = sum_p patches[r, g, p] * kernel[bOff[g][p]] (one input and one
+// output channel per group).
+func depthwise(out, patches, kernel []float32, bOff [][]int, rows, groups, patch int) {
+	w := make([]float32, groups*patch) // Kernel gathered as [g, p].
+	for g := range groups {
+		for p := range patch {
+			w[g*patch+p] = kernel[bOff[g][p]]
+		}
+	}
+	parallelRange(rows, func(start, end int) {
+		for r := start; r < end; r++ {
+			pr := patches[r*groups*patch : (r+1)*groups*patch]
+			o := out[r*groups : (r+1)*groups]
+			for g := range o {
+				var acc float32
+				for p, v := range pr[g*patch : (g+1)*patch] {
+					acc += v * w[g*patch+p]
+				}
+				o[g] = acc
+			}
+		}
+	})
 }
 
 // channelsBackPerm is the Transpose permutation moving the last axis to position oc.
@@ -440,22 +473,28 @@ func im2col[T float32 | float64](dst, src []T, pl *im2colPlan) {
 	})
 }
 
-// parallelRange splits [0, n) into one contiguous chunk per core and waits for all.
+// parallelRange runs fn over [0, n) split in chunks that one goroutine per core takes in turn.
+// Chunks are taken dynamically (several per core) rather than assigned one per core, so that when
+// another process holds a core the other workers carry on instead of waiting for it.
 func parallelRange(n int, fn func(start, end int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 || n < 64 {
+	if workers <= 1 {
 		fn(0, n)
 		return
 	}
+	chunk := (n + 8*workers - 1) / (8 * workers)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for start := 0; start < n; start += chunk {
-		end := min(start+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(start, end)
-		}()
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				fn(start, min(start+chunk, n))
+			}
+		})
 	}
 	wg.Wait()
 }

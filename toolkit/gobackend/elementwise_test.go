@@ -19,9 +19,10 @@ func TestElementwiseMatchesSimpleGo(t *testing.T) {
 	for i := range xf {
 		xf[i], yf[i] = rng.Float32()*2-1, rng.Float32()+0.5
 	}
-	ops := map[string]func(x, y *Node) *Node{"add": Add, "sub": Sub, "mul": Mul, "div": Div, "max": Max}
+	ops := map[string]func(x, y *Node) *Node{"add": Add, "sub": Sub, "mul": Mul, "div": Div, "max": Max,
+		"sign": func(x, _ *Node) *Node { return Sign(x) }, "sqrt": func(_, y *Node) *Node { return Sqrt(y) }}
 	for name, op := range ops {
-		for _, form := range []string{"same shape", "scalar rhs", "scalar lhs"} {
+		for _, form := range []string{"same shape", "scalar rhs", "scalar lhs", "channel rhs", "channel lhs"} {
 			t.Run(name+"/"+form, func(t *testing.T) {
 				f := func(x, y *Node) *Node {
 					switch form {
@@ -29,6 +30,10 @@ func TestElementwiseMatchesSimpleGo(t *testing.T) {
 						return op(x, Scalar(x.Graph(), x.DType(), 0.75))
 					case "scalar lhs":
 						return op(Scalar(x.Graph(), x.DType(), 0.75), y)
+					case "channel rhs":
+						return op(x, Slice(y, AxisRange(0, 1)))
+					case "channel lhs":
+						return op(Slice(x, AxisRange(1, 2)), y)
 					}
 					return op(x, y)
 				}

@@ -9,15 +9,20 @@ import "sync"
 //     convolution kernel in any axis layout (or a gradient used as kernel) is read in place,
 //   - C is row-major with leading dimension ldc and is overwritten.
 //
-// B is packed once per call into panels of gemmNR columns; the micro-kernel (gemmMicro, SIMD where
-// the build has it, see gemm_simd.go / gemm_generic.go) computes gemmMR x gemmNR tiles of C. Rows of
-// C are split across cores.
+// With SIMD (gemm_simd.go), B is packed once per call into panels of gemmNR columns and the
+// micro-kernel computes gemmMR x gemmNR tiles of C; rows of C are split across cores. Portable builds
+// use gonum's Sgemm instead (measured 2.5-3x faster than SimpleGo's DotGeneral and than a portable
+// Go micro-kernel, see docs/backend.md).
 
 const (
-	gemmMR = 4   // rows per micro-tile.
-	gemmNR = 16  // columns per micro-tile (two 8-float vectors).
-	gemmKC = 256 // depth of a K block: A micro-panel (4 x 256 floats) stays in L1.
+	gemmMR    = 4   // rows per micro-tile.
+	gemmKC    = 256 // depth of a K block: A micro-panel (4 x 256 floats) stays in L1.
+	gemmMaxNR = 32
 )
+
+// gemmNR is the micro-tile width: two vectors of the widest SIMD unit in use (16 for AVX2, 32 for
+// AVX-512), 16 for the portable kernel. Set once at init (gemm_simd.go).
+var gemmNR = 16
 
 // gemmArgs describes one multiplication; see the file comment.
 type gemmArgs struct {
@@ -28,6 +33,7 @@ type gemmArgs struct {
 	b        []float32
 	bOff     []int
 	bNStride int
+	bNOff    []int // If set, B[k][n] = b[bOff[k] + bNOff[n]] instead.
 	c        []float32
 	ldc      int
 }
@@ -79,8 +85,13 @@ func putScratch(p *[]float32) {
 	}
 }
 
-// gemm computes C = A·B in parallel over row blocks.
+// gemm computes C = A·B: with the SIMD micro-kernels in parallel over row blocks, otherwise with
+// gonum (gemm_gonum.go).
 func gemm(g *gemmArgs) {
+	if !useSIMD {
+		gemmGonum(g)
+		return
+	}
 	panels := (g.n + gemmNR - 1) / gemmNR
 	packed := getScratch(panels * g.k * gemmNR)
 	defer putScratch(packed)
@@ -93,15 +104,24 @@ func gemm(g *gemmArgs) {
 		for k := range g.k {
 			row := panel[k*gemmNR : (k+1)*gemmNR]
 			base := g.bOff[k] + n0*g.bNStride
-			for j := range cols {
-				row[j] = g.b[base+j*g.bNStride]
+			switch {
+			case g.bNOff != nil:
+				for j, off := range g.bNOff[n0 : n0+cols] {
+					row[j] = g.b[g.bOff[k]+off]
+				}
+			case g.bNStride == 1:
+				copy(row[:cols], g.b[base:base+cols])
+			default:
+				for j := range cols {
+					row[j] = g.b[base+j*g.bNStride]
+				}
 			}
 			clear(row[cols:])
 		}
 	}
 	blocks := (g.m + gemmMR - 1) / gemmMR
 	parallelRange(blocks, func(start, end int) {
-		var tile [gemmMR * gemmNR]float32
+		tile := make([]float32, gemmMR*gemmNR)
 		for kc := 0; kc < g.k; kc += gemmKC {
 			kLen := min(gemmKC, g.k-kc)
 			first := kc == 0
@@ -121,7 +141,7 @@ func gemm(g *gemmArgs) {
 						continue
 					}
 					// Edge tile: compute into a full scratch tile, copy the valid part.
-					gemmEdge(g, kc, kLen, m0, rows, panel, tile[:])
+					gemmEdge(g, kc, kLen, m0, rows, panel, tile)
 					for r := range rows {
 						dst := g.c[(m0+r)*g.ldc+n0 : (m0+r)*g.ldc+n0+cols]
 						if first {

@@ -2,22 +2,37 @@
 
 package gobackend
 
-import "simd/archsimd"
+import (
+	"os"
+	"simd/archsimd"
+)
 
 // gemmKernelName names the micro-kernel compiled in (reported in the backend description).
 var gemmKernelName = func() string {
-	if useSIMD {
+	switch {
+	case useAVX512:
+		return "AVX-512"
+	case useSIMD:
 		return "AVX2/FMA"
 	}
-	return "portable Go"
+	return "gonum Sgemm (no AVX2/FMA on this CPU)"
 }()
 
-var useSIMD = archsimd.X86.AVX2() && archsimd.X86.FMA()
+var (
+	useSIMD   = archsimd.X86.AVX2() && archsimd.X86.FMA()
+	useAVX512 = useSIMD && archsimd.X86.AVX512() && os.Getenv("GOFAST_NO_AVX512") == ""
+)
+
+func init() {
+	if useAVX512 {
+		gemmNR = 32
+	}
+}
 
 // gemmMicro computes the 4x16 tile C[0:4, 0:16] (+)= A[0:4, 0:kLen] · panel[0:kLen, 0:16].
 func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
-	if !useSIMD {
-		gemmMicroGeneric(kLen, a, lda, panel, c, ldc, accumulate)
+	if useAVX512 {
+		gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, false)
 		return
 	}
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
@@ -37,7 +52,7 @@ func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc
 	a3 := a[3*lda : 3*lda+kLen]
 	panel = panel[:kLen*16]
 	for k := range kLen {
-		bk := panel[k*16 : k*16+16]
+		bk := (*[16]float32)(panel[k*16:])
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(bk[0:8]))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(bk[8:16]))
 		v := archsimd.BroadcastFloat32x8(a0[k])
@@ -65,8 +80,8 @@ func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc
 
 // gemmMicroT is gemmMicro for a transposed A (A[r][k] = a[k*lda + r]).
 func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
-	if !useSIMD {
-		gemmMicroTGeneric(kLen, a, lda, panel, c, ldc, accumulate)
+	if useAVX512 {
+		gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, true)
 		return
 	}
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
@@ -83,10 +98,10 @@ func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ld
 	_ = a[(kLen-1)*lda+3]
 	panel = panel[:kLen*16]
 	for k := range kLen {
-		bk := panel[k*16 : k*16+16]
+		bk := (*[16]float32)(panel[k*16:])
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(bk[0:8]))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(bk[8:16]))
-		ak := (*[4]float32)(a[k*lda : k*lda+4])
+		ak := (*[4]float32)(a[k*lda:])
 		v := archsimd.BroadcastFloat32x8(ak[0])
 		c00 = v.MulAdd(b0, c00)
 		c01 = v.MulAdd(b1, c01)
@@ -108,4 +123,52 @@ func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ld
 	c21.StoreSlice(c[2*ldc+8:])
 	c30.StoreSlice(c[3*ldc:])
 	c31.StoreSlice(c[3*ldc+8:])
+}
+
+// gemmMicro512 computes the 4x32 tile C[0:4, 0:32] (+)= A[0:4, 0:kLen] · panel[0:kLen, 0:32] with
+// AVX-512; A is row-major (stride lda) or, with trans, transposed.
+func gemmMicro512(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate, trans bool) {
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
+	if accumulate {
+		c00 = archsimd.LoadFloat32x16Slice(c[0:])
+		c01 = archsimd.LoadFloat32x16Slice(c[16:])
+		c10 = archsimd.LoadFloat32x16Slice(c[ldc:])
+		c11 = archsimd.LoadFloat32x16Slice(c[ldc+16:])
+		c20 = archsimd.LoadFloat32x16Slice(c[2*ldc:])
+		c21 = archsimd.LoadFloat32x16Slice(c[2*ldc+16:])
+		c30 = archsimd.LoadFloat32x16Slice(c[3*ldc:])
+		c31 = archsimd.LoadFloat32x16Slice(c[3*ldc+16:])
+	}
+	// Row r's A value at depth k is a[k*ks + r*rs].
+	ks, rs := 1, lda
+	if trans {
+		ks, rs = lda, 1
+	}
+	_ = a[(kLen-1)*ks+3*rs]
+	for k := range kLen {
+		bk := (*[32]float32)(panel[k*32:])
+		b0 := archsimd.LoadFloat32x16((*[16]float32)(bk[0:16]))
+		b1 := archsimd.LoadFloat32x16((*[16]float32)(bk[16:32]))
+		base := k * ks
+		v := archsimd.BroadcastFloat32x16(a[base])
+		c00 = v.MulAdd(b0, c00)
+		c01 = v.MulAdd(b1, c01)
+		v = archsimd.BroadcastFloat32x16(a[base+rs])
+		c10 = v.MulAdd(b0, c10)
+		c11 = v.MulAdd(b1, c11)
+		v = archsimd.BroadcastFloat32x16(a[base+2*rs])
+		c20 = v.MulAdd(b0, c20)
+		c21 = v.MulAdd(b1, c21)
+		v = archsimd.BroadcastFloat32x16(a[base+3*rs])
+		c30 = v.MulAdd(b0, c30)
+		c31 = v.MulAdd(b1, c31)
+	}
+	c00.StoreSlice(c[0:])
+	c01.StoreSlice(c[16:])
+	c10.StoreSlice(c[ldc:])
+	c11.StoreSlice(c[ldc+16:])
+	c20.StoreSlice(c[2*ldc:])
+	c21.StoreSlice(c[2*ldc+16:])
+	c30.StoreSlice(c[3*ldc:])
+	c31.StoreSlice(c[3*ldc+16:])
 }

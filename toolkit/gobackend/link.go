@@ -17,11 +17,11 @@ import (
 //
 // SimpleGo keeps its op implementations ("executors") in an unexported table and offers no public way
 // to add a kernel. We pull two of its unexported symbols with go:linkname: the executor table and the
-// Builder's node constructor. Both are stable in the pinned GoMLX v0.26.0 (go.mod); the package test
-// TestLinkedSymbols fails loudly if an upgrade changes them.
+// Builder's node constructor. Both are stable in the pinned GoMLX v0.26.0 (go.mod); TestLinkedSymbols
+// (and every other test) fails loudly if an upgrade changes them.
 //
-// We only fill table slots SimpleGo leaves empty (ops it does not implement), and the ConvGeneral slot
-// is wrapped so that nodes this package did not create still run SimpleGo's own kernel: importing this
+// Slots SimpleGo leaves empty (ops it does not implement) get our dispatcher; slots it implements are
+// wrapped so that nodes this package did not create still run SimpleGo's own kernel: importing this
 // package never changes what the plain "go" backend computes.
 
 // sgExecutor mirrors simplego.nodeExecutor (same signature; the named type is unexported).
@@ -43,6 +43,7 @@ var kernels sync.Map // weak.Pointer[simplego.Node] -> kernelFn
 // node in SimpleGo's error messages; dispatch is by node identity.
 var carrierOps = []backends.OpType{
 	backends.OpTypeConvGeneral, // im2col patches.
+	backends.OpTypeDotGeneral,
 	backends.OpTypeReverse,
 	backends.OpTypePad,
 	backends.OpTypeSelectAndScatterMax,
@@ -56,6 +57,8 @@ var carrierOps = []backends.OpType{
 	backends.OpTypeMul,
 	backends.OpTypeDiv,
 	backends.OpTypeMax,
+	backends.OpTypeSign,
+	backends.OpTypeSqrt,
 }
 
 func init() {

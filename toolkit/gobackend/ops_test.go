@@ -241,6 +241,14 @@ func testBatchNorm(t *testing.T, backend backends.Backend) {
 		}
 		checkGradients(t, backend, f, []*tensors.Tensor{x, scale, offset}, 30, 1e-5)
 	})
+	t.Run("train channels first", func(t *testing.T) {
+		xcf := randTensor(rng, 4, 5, 3, 3) // Feature axis 1: the strided (inner > 1) kernels.
+		f := func(ins []*Node) *Node {
+			n, _, _ := InternalBatchNormForTraining(ins[0], ins[1], ins[2], 1e-3, 1)
+			return n
+		}
+		checkGradients(t, backend, f, []*tensors.Tensor{xcf, scale, offset}, 30, 1e-5)
+	})
 	t.Run("eval", func(t *testing.T) {
 		// GoMLX defines no gradient for BatchNormForInference; check values against the formula.
 		got, err := ExecOnce(backend, func(ins []*Node) *Node {
@@ -282,6 +290,24 @@ func TestPadReverse(t *testing.T) {
 			return Pad(x, Scalar(x.Graph(), x.DType(), 0), backends.PadAxis{Start: -1}, backends.PadAxis{Start: 1, End: -2})
 		}, [][]float32{{0, 4}}},
 	}
+	t.Run("int32 and uint8 (byte kernels)", func(t *testing.T) {
+		got, err := ExecOnce(backend, func(x *Node) *Node {
+			return Pad(Reverse(x, 1), Scalar(x.Graph(), x.DType(), 7), backends.PadAxis{}, backends.PadAxis{End: 1})
+		}, [][]int32{{1, 2}, {3, 4}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := tensors.FromValue([][]int32{{2, 1, 7}, {4, 3, 7}}); !got.Equal(want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+		got, err = ExecOnce(backend, func(x *Node) *Node { return Reverse(x, 0) }, []uint8{1, 2, 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := tensors.FromValue([]uint8{3, 2, 1}); !got.Equal(want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ExecOnce(backend, tt.f, x)

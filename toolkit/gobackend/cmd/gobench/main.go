@@ -56,7 +56,7 @@ func run() error {
 	warmup := flag.Int("warmup", 2, "untimed steps first (the first one compiles)")
 	pytorch := flag.String("pytorch", "/usr/bin/python3", "python with torch for the side-by-side run; empty to skip")
 	script := flag.String("script", "toolkit/gobackend/cmd/gobench/pytorch_bench.py", "path of pytorch_bench.py")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the Go runs here")
+	cpuProfile := flag.String("cpuprofile", "", "write CPU profiles of the timed Go steps to <this>.<model>")
 	config := flag.String("config", "", "gofast backend config (e.g. emulate, parallelism=2)")
 	ptThreads := flag.String("pytorch-threads", "1,2", "comma-separated torch.set_num_threads values to run; the table reports the best")
 	flag.Parse()
@@ -79,27 +79,18 @@ func run() error {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("gobench: %s | GOMAXPROCS=%d | go %s | loadavg %s", backend.Description(), runtime.GOMAXPROCS(0), runtime.Version(), load)
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-	}
 	goResults := make([]result, len(cases))
 	for i, c := range cases {
-		r, err := runGo(backend, c, *steps, *warmup)
+		profile := ""
+		if *cpuProfile != "" {
+			profile = *cpuProfile + "." + c.Model
+		}
+		r, err := runGo(backend, c, *steps, *warmup, profile)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.Model, err)
 		}
 		goResults[i] = r
 		fmt.Printf("  go      %-8s %dx%d b%d: %7.2f img/s (%.3f s/step, peak RSS %.0f MiB)\n", c.Model, c.Size, c.Size, c.Batch, r.ImgPerS, r.StepS, r.PeakRSSMiB)
-	}
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
 	}
 
 	// PyTorch's OpenMP threads degrade badly when the cores are shared, so several thread counts are
@@ -135,7 +126,7 @@ func run() error {
 }
 
 // runGo trains c's network with Adam and cross-entropy on one fixed random batch.
-func runGo(b *gobackend.Backend, c benchCase, steps, warmup int) (result, error) {
+func runGo(b *gobackend.Backend, c benchCase, steps, warmup int, profile string) (result, error) {
 	ctx := context.New()
 	if err := ctx.SetRNGStateFromSeed(0); err != nil {
 		return result{}, err
@@ -152,6 +143,16 @@ func runGo(b *gobackend.Backend, c benchCase, steps, warmup int) (result, error)
 			return result{}, err
 		}
 	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return result{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return result{}, err
+		}
+	}
 	start := time.Now()
 	for range steps {
 		if err := step(); err != nil {
@@ -159,6 +160,9 @@ func runGo(b *gobackend.Backend, c benchCase, steps, warmup int) (result, error)
 		}
 	}
 	dt := time.Since(start).Seconds() / float64(steps)
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
 	return result{ImgPerS: float64(c.Batch) / dt, StepS: dt, PeakRSSMiB: peakRSSMiB()}, nil
 }
 
