@@ -161,6 +161,9 @@ type RunInfo struct {
 	Device       string  `json:"device,omitempty"`
 	WallSeconds  float64 `json:"wall_seconds"`
 	Checkpoint   string  `json:"checkpoint,omitempty"`
+	// GlobalStep is the number of optimizer steps after EpochsDone epochs;
+	// resuming checks that the checkpoint holds the same step.
+	GlobalStep int64 `json:"global_step,omitempty"`
 	// ValidScores are the class probabilities of every validation sample
 	// at BestEpoch, for ROC and precision-recall curves.
 	ValidScores [][]float64 `json:"valid_scores,omitempty"`

@@ -238,6 +238,7 @@ func (r *runner) run(goctx gocontext.Context) error {
 		if err := r.log.AddEpoch(rec); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
+		r.log.Run.GlobalStep = r.trainer.GlobalStep()
 		if r.log.Run.BestEpoch == epoch && r.RestoreBest && r.Config.Patience > 0 {
 			if err := r.snapshot(); err != nil {
 				return err
@@ -452,6 +453,12 @@ func (r *runner) resume() (int, error) {
 	has, err := r.ckpt.HasCheckpoints()
 	if err != nil || !has {
 		return 0, fmt.Errorf("train: resume: no checkpoint in %s", r.CheckpointDir)
+	}
+	// The checkpoint is saved just before the log each epoch: a run killed
+	// between the two leaves a checkpoint one epoch ahead of its log.
+	if step := r.trainer.GlobalStep(); step != l.Run.GlobalStep {
+		return 0, fmt.Errorf("train: resume %s: the checkpoint in %s is at optimizer step %d, the log's %d finished epochs end at step %d: they disagree (killed between saving the two?); rerun from scratch",
+			r.LogPath, r.CheckpointDir, step, l.Run.EpochsDone, l.Run.GlobalStep)
 	}
 	l.Run.Status, l.Run.StopReason, l.Run.Error = runlog.StatusRunning, "", ""
 	r.log = l

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,5 +281,40 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	}
 	if resumed.Log.Run.Status != runlog.StatusFinished {
 		t.Errorf("status %q", resumed.Log.Run.Status)
+	}
+}
+
+// A checkpoint that is not at the step the log records (a run killed
+// between saving the checkpoint and the log) is refused, not trained on.
+func TestResumeRefusesCheckpointAheadOfLog(t *testing.T) {
+	dir := t.TempDir()
+	s := testSetup(t, dir)
+	s.CheckpointDir = filepath.Join(dir, "ckpt")
+	ctx, cancel := gocontext.WithCancel(gocontext.Background())
+	epochs := 0
+	s.EpochHooks = []EpochHook{func(backends.Backend, *context.Context) error {
+		if epochs++; epochs == 2 {
+			cancel()
+		}
+		return nil
+	}}
+	if _, err := Run(ctx, s); !errors.Is(err, gocontext.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	l, err := runlog.Read(s.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Run.GlobalStep == 0 {
+		t.Fatal("the log records no global step")
+	}
+	l.Run.GlobalStep-- // as if the checkpoint had been saved after the log
+	if err := runlog.Write(s.LogPath, l); err != nil {
+		t.Fatal(err)
+	}
+	s2 := testSetup(t, dir)
+	s2.CheckpointDir, s2.Resume = s.CheckpointDir, true
+	if _, err := Run(gocontext.Background(), s2); err == nil || !strings.Contains(err.Error(), "disagree") {
+		t.Errorf("err = %v, want the checkpoint and log to disagree", err)
 	}
 }
