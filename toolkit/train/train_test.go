@@ -250,19 +250,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	s := testSetup(t, dir)
-	s.CheckpointDir = filepath.Join(dir, "ckpt")
-	ctx, cancel := gocontext.WithCancel(gocontext.Background())
-	epochs := 0
-	s.EpochHooks = []EpochHook{func(backends.Backend, *context.Context) error {
-		if epochs++; epochs == 3 {
-			cancel()
-		}
-		return nil
-	}}
-	if _, err := Run(ctx, s); !errors.Is(err, gocontext.Canceled) {
-		t.Fatalf("first part: err = %v, want context.Canceled", err)
-	}
+	s := interruptedRun(t, dir, 2)
 
 	s2 := testSetup(t, dir)
 	s2.CheckpointDir, s2.Resume = s.CheckpointDir, true
@@ -288,19 +276,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 // between saving the checkpoint and the log) is refused, not trained on.
 func TestResumeRefusesCheckpointAheadOfLog(t *testing.T) {
 	dir := t.TempDir()
-	s := testSetup(t, dir)
-	s.CheckpointDir = filepath.Join(dir, "ckpt")
-	ctx, cancel := gocontext.WithCancel(gocontext.Background())
-	epochs := 0
-	s.EpochHooks = []EpochHook{func(backends.Backend, *context.Context) error {
-		if epochs++; epochs == 2 {
-			cancel()
-		}
-		return nil
-	}}
-	if _, err := Run(ctx, s); !errors.Is(err, gocontext.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
+	s := interruptedRun(t, dir, 1)
 	l, err := runlog.Read(s.LogPath)
 	if err != nil {
 		t.Fatal(err)
@@ -317,4 +293,31 @@ func TestResumeRefusesCheckpointAheadOfLog(t *testing.T) {
 	if _, err := Run(gocontext.Background(), s2); err == nil || !strings.Contains(err.Error(), "disagree") {
 		t.Errorf("err = %v, want the checkpoint and log to disagree", err)
 	}
+}
+
+// interruptedRun trains with checkpoints in dir and cancels the run during
+// the epoch after `finished` epochs; it returns the run's setup.
+func interruptedRun(t *testing.T, dir string, finished int) Setup {
+	t.Helper()
+	s := testSetup(t, dir)
+	s.CheckpointDir = filepath.Join(dir, "ckpt")
+	ctx, cancel := gocontext.WithCancel(gocontext.Background())
+	epochs := 0
+	s.EpochHooks = []EpochHook{func(backends.Backend, *context.Context) error {
+		if epochs++; epochs == finished+1 {
+			cancel()
+		}
+		return nil
+	}}
+	if _, err := Run(ctx, s); !errors.Is(err, gocontext.Canceled) {
+		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
+	}
+	l, err := runlog.Read(s.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Run.EpochsDone != finished {
+		t.Fatalf("interrupted run kept %d epochs, want %d", l.Run.EpochsDone, finished)
+	}
+	return s
 }
