@@ -56,6 +56,10 @@ type Config struct {
 	Full        bool    `json:"full"`
 	WeightsPath string  `json:"weights_path"`
 	Dropout     float64 `json:"dropout"`
+	// Precision is the compute type: "float32" or "bfloat16" (mixed
+	// precision: bf16 convolutions and activations, float32 variables,
+	// batch-norm statistics, loss and optimizer state).
+	Precision string `json:"precision"`
 
 	// Loss (the study's load_loss).
 	LossFamily string  `json:"loss_family"`
@@ -103,6 +107,7 @@ func Defaults() Config {
 		ModelName:        "resnet18",
 		Pretrained:       true,
 		Dropout:          0.5,
+		Precision:        "float32",
 		LossFamily:       "baseline",
 		LossType:         "CE",
 		Weighting:        "ENS",

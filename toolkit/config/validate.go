@@ -52,6 +52,9 @@ func (c Config) Validate() error {
 	if c.Degrees < 0 || c.Degrees > 180 {
 		bad("degrees", "must be in [0, 180], got %g", c.Degrees)
 	}
+	if !slices.Contains([]string{"", "float32", "bfloat16", "bf16"}, c.Precision) {
+		bad("precision", "unknown %q (valid: float32, bfloat16)", c.Precision)
+	}
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		bad("dropout", "must be in [0, 1), got %g", c.Dropout)
 	}

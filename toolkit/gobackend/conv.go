@@ -24,6 +24,11 @@ import (
 func (b *Builder) ConvGeneral(inputOp, kernelOp backends.Op, axes backends.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
 	channelGroupCount, batchGroupCount int) (backends.Op, error) {
+	if dtype, ok := b.halfOps(inputOp, kernelOp); ok {
+		return b.widened(dtype, func(ops ...backends.Op) (backends.Op, error) {
+			return b.ConvGeneral(ops[0], ops[1], axes, strides, paddings, inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
+		}, inputOp, kernelOp)
+	}
 	ns, err := b.nodes("ConvGeneral", inputOp, kernelOp)
 	if err != nil {
 		return nil, err

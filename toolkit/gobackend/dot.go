@@ -15,6 +15,11 @@ const minGEMMWork = 1 << 18
 // (dense layers and their gradients, in any transposition) run on our GEMM (gemm.go); everything
 // else is SimpleGo's.
 func (b *Builder) DotGeneral(lhsOp backends.Op, lhsContracting, lhsBatch []int, rhsOp backends.Op, rhsContracting, rhsBatch []int) (backends.Op, error) {
+	if dtype, ok := b.halfOps(lhsOp, rhsOp); ok {
+		return b.widened(dtype, func(ops ...backends.Op) (backends.Op, error) {
+			return b.DotGeneral(ops[0], lhsContracting, lhsBatch, ops[1], rhsContracting, rhsBatch)
+		}, lhsOp, rhsOp)
+	}
 	ls, rs := b.shape(lhsOp), b.shape(rhsOp)
 	fallback := func() (backends.Op, error) {
 		return b.Builder.DotGeneral(lhsOp, lhsContracting, lhsBatch, rhsOp, rhsContracting, rhsBatch)

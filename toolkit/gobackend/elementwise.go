@@ -20,6 +20,11 @@ const minParallelElements = 1 << 16
 // is a scalar; otherwise it calls fallback (SimpleGo).
 func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op,
 	fallback func(lhs, rhs backends.Op) (backends.Op, error)) (backends.Op, error) {
+	if dtype, ok := b.halfOps(lhs, rhs); ok {
+		return b.widened(dtype, func(ops ...backends.Op) (backends.Op, error) {
+			return b.binary(op, ops[0], ops[1], fallback)
+		}, lhs, rhs)
+	}
 	ls, rs := b.shape(lhs), b.shape(rhs)
 	out := ls
 	switch {
@@ -199,6 +204,9 @@ func (b *Builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
 
 // unary emits op(x) as a parallel kernel for large float32 operands; otherwise it calls fallback.
 func (b *Builder) unary(op backends.OpType, x backends.Op, fallback func(backends.Op) (backends.Op, error)) (backends.Op, error) {
+	if dtype, ok := b.halfOps(x); ok && op == backends.OpTypeSqrt {
+		return b.widened(dtype, func(ops ...backends.Op) (backends.Op, error) { return b.unary(op, ops[0], fallback) }, x)
+	}
 	s := b.shape(x)
 	if s.DType != dtypes.Float32 || s.Size() < minParallelElements {
 		return fallback(x)

@@ -59,6 +59,7 @@ var carrierOps = []backends.OpType{
 	backends.OpTypeMax,
 	backends.OpTypeSign,
 	backends.OpTypeSqrt,
+	backends.OpTypeConvertDType, // float32 -> bfloat16 rounding to nearest even (half.go).
 }
 
 func init() {

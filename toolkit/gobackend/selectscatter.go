@@ -20,6 +20,11 @@ func (b *Builder) SelectAndScatterMin(operand, source backends.Op, windowDimensi
 // selectAndScatter adds each source value to the operand position holding its window's max (min);
 // ties go to the first position in row-major window order, as in XLA.
 func (b *Builder) selectAndScatter(op backends.OpType, operandOp, sourceOp backends.Op, win, strides []int, paddings [][2]int) (backends.Op, error) {
+	if dtype, ok := b.halfOps(operandOp, sourceOp); ok {
+		return b.widened(dtype, func(ops ...backends.Op) (backends.Op, error) {
+			return b.selectAndScatter(op, ops[0], ops[1], win, strides, paddings)
+		}, operandOp, sourceOp)
+	}
 	ns, err := b.nodes(op.String(), operandOp, sourceOp)
 	if err != nil {
 		return nil, err

@@ -113,6 +113,11 @@ func (pl *windowPlan) forRows(start, end int, fn func(row int, bases []int)) {
 // dilations; other cases go to SimpleGo.
 func (b *Builder) ReduceWindow(xOp backends.Op, reduction backends.ReduceOpType,
 	win, strides, baseDilations, windowDilations []int, paddings [][2]int) (backends.Op, error) {
+	if dtype, ok := b.halfOps(xOp); ok {
+		return b.widened(dtype, func(ops ...backends.Op) (backends.Op, error) {
+			return b.ReduceWindow(ops[0], reduction, win, strides, baseDilations, windowDilations, paddings)
+		}, xOp)
+	}
 	in := b.shape(xOp)
 	rank := in.Rank()
 	dilated := func(d []int) bool {

@@ -104,7 +104,7 @@ func (b *builder) mbConv(ctx *context.Context, x *Node, in, out, expand, kernel,
 // scale the input channels.
 func (b *builder) squeezeExcitation(ctx *context.Context, x *Node, squeeze int) *Node {
 	c := x.Shape().Dimensions[3]
-	s := ReduceAndKeep(x, ReduceMean, 1, 2)
+	s := spatialMean(x, true)
 	s = silu(b.conv(ctx.In("fc1"), s, squeeze, 1, 1, 1, true))
 	s = Sigmoid(b.conv(ctx.In("fc2"), s, c, 1, 1, 1, true))
 	return Mul(x, s)

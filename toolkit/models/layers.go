@@ -167,7 +167,7 @@ func (b *builder) param(ctx *context.Context, name string, dims []int, kind para
 func (b *builder) conv(ctx *context.Context, x *Node, out, k, stride, groups int, bias bool) *Node {
 	in := x.Shape().Dimensions[3]
 	std := math.Sqrt(2 / float64(out*k*k))
-	w := b.param(ctx, "weight", []int{k, k, in / groups, out}, kindConv, initializers.RandomNormalFn(ctx, std))
+	w := b.toCompute(b.param(ctx, "weight", []int{k, k, in / groups, out}, kindConv, initializers.RandomNormalFn(ctx, std)))
 	var y *Node
 	if groups > 1 && groups == in && groups == out {
 		y = depthwiseConv(x, w, k, stride)
@@ -179,7 +179,7 @@ func (b *builder) conv(ctx *context.Context, x *Node, out, k, stride, groups int
 			DilationPerAxis(1, 1).ChannelGroupCount(groups).Done()
 	}
 	if bias {
-		bv := b.param(ctx, "bias", []int{out}, kindVector, initializers.Zero)
+		bv := b.toCompute(b.param(ctx, "bias", []int{out}, kindVector, initializers.Zero))
 		y = Add(y, Reshape(bv, 1, 1, 1, out))
 	}
 	return y
@@ -190,7 +190,12 @@ func (b *builder) conv(ctx *context.Context, x *Node, out, k, stride, groups int
 // lets gradients flow through them (as PyTorch does), and updates the
 // running averages with the unbiased variance; otherwise it uses the
 // running averages. A frozen backbone is always in inference mode.
+// In mixed precision it computes in float32 and returns the compute dtype.
 func (b *builder) batchNorm(ctx *context.Context, x *Node) *Node {
+	return b.toCompute(b.batchNorm32(ctx, toFloat32(x)))
+}
+
+func (b *builder) batchNorm32(ctx *context.Context, x *Node) *Node {
 	c := x.Shape().Dimensions[3]
 	scale := b.param(ctx, "weight", []int{c}, kindVector, initializers.One)
 	offset := b.param(ctx, "bias", []int{c}, kindVector, initializers.Zero)
@@ -238,8 +243,25 @@ func (b *builder) convBN(ctx *context.Context, x *Node, out, k, stride, groups i
 	return x
 }
 
-// globalAvgPool is AdaptiveAvgPool2d(1) + flatten: [B, H, W, C] -> [B, C].
-func globalAvgPool(x *Node) *Node { return ReduceMean(x, 1, 2) }
+// globalAvgPool is AdaptiveAvgPool2d(1) + flatten: [B, H, W, C] -> [B, C],
+// summed in float32 whatever x's dtype (a bfloat16 sum over 112x112
+// pixels would lose most of its bits) and returned in x's dtype.
+func globalAvgPool(x *Node) *Node { return spatialMean(x, false) }
+
+// spatialMean is the mean over the H and W axes of NHWC x, accumulated in
+// float32 and returned in x's dtype; keep keeps the axes (as size 1).
+func spatialMean(x *Node, keep bool) *Node {
+	var m *Node
+	if keep {
+		m = ReduceAndKeep(toFloat32(x), ReduceMean, 1, 2)
+	} else {
+		m = ReduceMean(toFloat32(x), 1, 2)
+	}
+	if x.DType() != m.DType() {
+		m = ConvertDType(m, x.DType())
+	}
+	return m
+}
 
 // head is the study's replacement head, ReLU -> Dropout(p) ->
 // Linear(features, n_class), its variables "weights" [features, n_class]
@@ -252,7 +274,7 @@ func (b *builder) head(ctx *context.Context, features *Node) *Node {
 	init := initializers.RandomUniformFn(hctx, -bound, bound)
 	x := relu(features)
 	x = layers.DropoutStatic(hctx, x, b.m.dropout())
-	w := b.param(hctx, ClassifierWeights, []int{f, n}, kindLinear, init)
-	bias := b.param(hctx, ClassifierBiases, []int{n}, kindVector, init)
-	return Add(Dot(x, w), Reshape(bias, 1, n))
+	w := b.toCompute(b.param(hctx, ClassifierWeights, []int{f, n}, kindLinear, init))
+	bias := b.toCompute(b.param(hctx, ClassifierBiases, []int{n}, kindVector, init))
+	return toFloat32(Add(Dot(x, w), Reshape(bias, 1, n)))
 }

@@ -45,6 +45,11 @@ type Options struct {
 	// Dropout is the head's dropout rate: 0 means DefaultDropout, a
 	// negative value disables it.
 	Dropout float64 `json:"dropout,omitempty"`
+	// Precision is the compute type of convolutions, matrix products and
+	// activations: "float32" (or empty) or "bfloat16" (mixed precision:
+	// variables, batch-norm statistics, logits, loss and optimizer state
+	// stay float32; see Precision).
+	Precision string `json:"precision,omitempty"`
 	// Fetch says where cached ImageNet weights live and whether Build may
 	// download them.
 	Fetch weights.FetchOptions `json:"-"`
@@ -91,6 +96,7 @@ type Model struct {
 	arch    *Architecture
 	state   *weights.StateDict
 	used    map[string]bool // PyTorch keys consumed, recorded during Init
+	compute dtypes.DType    // Float32, or BFloat16 for mixed precision
 }
 
 // Build is the study's load_model(model_id, n_class, pretrained, full).
@@ -108,7 +114,7 @@ func Build(name string, opts Options) (*Model, error) {
 func New(c config.Config) (*Model, error) {
 	return Build(c.ModelName, Options{
 		NClass: c.NClass, Pretrained: c.Pretrained, Full: c.Full,
-		WeightsPath: c.WeightsPath, Dropout: c.Dropout,
+		WeightsPath: c.WeightsPath, Dropout: c.Dropout, Precision: c.Precision,
 	})
 }
 
@@ -119,7 +125,11 @@ func newModel(arch *Architecture, opts Options) (*Model, error) {
 	if opts.Dropout >= 1 {
 		return nil, fmt.Errorf("models: %s: dropout must be < 1, got %g", arch.Name, opts.Dropout)
 	}
-	m := &Model{Name: arch.Name, Options: opts, arch: arch}
+	compute, err := ComputeDType(opts.Precision)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", arch.Name, err)
+	}
+	m := &Model{Name: arch.Name, Options: opts, arch: arch, compute: compute}
 	path := opts.WeightsPath
 	if path == "" && opts.Pretrained {
 		if arch.Weights == nil {
@@ -153,21 +163,18 @@ func (m *Model) dropout() float64 {
 	return m.Options.Dropout
 }
 
-// Fn is the model graph function (GoMLX train.ModelFn): inputs[0] is a
-// float32 NHWC batch [batch, H, W, 3]; the one output is the logits
-// [batch, n_class]. Variables live below ctx's scope with PyTorch's module
+// Fn is the model graph function (GoMLX train.ModelFn): inputs[0] is an
+// NHWC batch [batch, H, W, 3] (any float dtype; it is cast to the compute
+// dtype); the one output is the float32 logits [batch, n_class]. Variables live below ctx's scope with PyTorch's module
 // names ("/layer1/0/conv1/weight", ...). It may panic (graph building);
 // call Init first to get loading problems as errors.
 func (m *Model) Fn(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
 	_ = spec
-	x := inputs[0]
-	if x.DType() != dtypes.Float32 {
-		x = graph.ConvertDType(x, dtypes.Float32)
-	}
 	// Variables may already exist (Init, a checkpoint): reuse them.
 	ctx = ctx.Checked(false)
-	g := x.Graph()
+	g := inputs[0].Graph()
 	b := &builder{m: m, g: g, base: ctx.Scope(), trainBackbone: m.Options.Full && ctx.IsTraining(g)}
+	x := b.toCompute(inputs[0])
 	features := m.arch.backbone(b, ctx, x)
 	if !m.Options.Full {
 		// Frozen backbone: no gradient is computed through it at all.

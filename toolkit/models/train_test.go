@@ -33,11 +33,17 @@ func snapshot(t *testing.T, ctx *context.Context) map[string][]float32 {
 	return out
 }
 
-// trainStep runs one SGD step of m on a random 2x32x32x3 batch; a backend
-// without the needed ops skips the test.
+// trainStep runs one SGD step of model name on a fixed 2x32x32x3 batch.
 func trainStep(t *testing.T, name string, full bool) (m *Model, before, after map[string][]float32) {
 	t.Helper()
-	m, err := Build(name, Options{NClass: 3, Full: full})
+	m, before, after, _ = trainStepWith(t, name, Options{NClass: 3, Full: full}, 2, 32)
+	return m, before, after
+}
+
+// trainStepWith is trainStep with any options; it also returns the loss.
+func trainStepWith(t *testing.T, name string, opts Options, batch, size int) (m *Model, before, after map[string][]float32, loss float32) {
+	t.Helper()
+	m, err := Build(name, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,13 +56,16 @@ func trainStep(t *testing.T, name string, full bool) (m *Model, before, after ma
 		t.Fatal(err)
 	}
 	before = snapshot(t, ctx)
-	const batch, size = 2, 32
 	pixels := make([]float32, batch*size*size*3)
 	for i := range pixels {
 		pixels[i] = float32(math.Sin(float64(i) * 0.37))
 	}
 	x := tensors.FromFlatDataAndDimensions(pixels, batch, size, size, 3)
-	labels := tensors.FromFlatDataAndDimensions([]int32{0, 2}, batch, 1)
+	ys := make([]int32, batch)
+	for i := range ys {
+		ys[i] = int32(2 * (i % 2)) // 0, 2, 0, 2, ...
+	}
+	labels := tensors.FromFlatDataAndDimensions(ys, batch, 1)
 	opt := optimizers.StochasticGradientDescent().WithDecay(false).WithLearningRate(0.1).Done()
 	trainer := train.NewTrainer(backend(t), ctx, m.Fn, losses.SparseCategoricalCrossEntropyLogits, opt, nil, nil)
 	var metrics []*tensors.Tensor
@@ -70,11 +79,11 @@ func trainStep(t *testing.T, name string, full bool) (m *Model, before, after ma
 	if err != nil {
 		t.Fatal(firstLine(err))
 	}
-	loss := tensors.MustCopyFlatData[float32](metrics[0])[0]
+	loss = tensors.MustCopyFlatData[float32](metrics[0])[0]
 	if math.IsNaN(float64(loss)) || loss <= 0 {
 		t.Fatalf("loss %v", loss)
 	}
-	return m, before, snapshot(t, ctx)
+	return m, before, snapshot(t, ctx), loss
 }
 
 func isHead(key string) bool { return strings.HasPrefix(key, "/"+ClassifierScope+"/") }

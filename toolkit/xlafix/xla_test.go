@@ -1,0 +1,155 @@
+//go:build xla
+
+package xlafix
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/gomlx/go-xla/pkg/pjrt"
+	"github.com/gomlx/go-xla/pkg/stablehlo"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/xla"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"github.com/debiaser/debiaser/toolkit/models"
+)
+
+// This file needs cgo (GoMLX's XLA backend) but no PJRT plugin: CI runs it
+// with `go test -tags xla ./toolkit/xlafix/`.
+
+// setField sets an unexported field of GoMLX's xla.Backend (test only).
+func setField(t *testing.T, v reflect.Value, name string, value any) {
+	t.Helper()
+	f := v.FieldByName(name)
+	if !f.IsValid() {
+		t.Fatalf("xla.Backend has no field %q any more (GoMLX upgraded?)", name)
+	}
+	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Set(reflect.ValueOf(value))
+}
+
+// offlineXLA is GoMLX's XLA backend with no plugin behind it: graphs build
+// with the real StableHLO writer; compiling is what cannot happen.
+func offlineXLA(t *testing.T) *xla.Backend {
+	be := new(xla.Backend)
+	v := reflect.ValueOf(be).Elem()
+	setField(t, v, "plugin", new(pjrt.Plugin)) // only checked for nil while building
+	setField(t, v, "pluginName", "cuda")
+	setField(t, v, "capabilities", xla.Capabilities.Clone())
+	setField(t, v, "numDevices", 1)
+	return be
+}
+
+// captured is the error capture's Compile returns: the program text.
+type captured struct{ program string }
+
+func (c *captured) Error() string { return "program captured, not compiled" }
+
+// capture hands out builders whose Compile returns the StableHLO program
+// text as a *captured error instead of compiling it.
+type capture struct{ backends.Backend }
+
+func (c capture) Builder(name string) backends.Builder {
+	return &captureBuilder{Builder: c.Backend.Builder(name)}
+}
+
+type captureBuilder struct{ backends.Builder }
+
+func (b *captureBuilder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (exec backends.Executable, err error) {
+	defer func() {
+		// GoMLX's Compile writes the program, then calls the (absent)
+		// PJRT client: read the program its StableHLO builder holds.
+		r := recover()
+		f := reflect.ValueOf(b.Builder).Elem().FieldByName("builder")
+		if !f.IsValid() {
+			err = fmt.Errorf("xla.Builder has no field \"builder\" any more (panic: %v)", r)
+			return
+		}
+		hlo := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(*stablehlo.Builder)
+		text, berr := hlo.Build()
+		if berr != nil {
+			err = fmt.Errorf("building the program: %w (compile panic: %v, error: %v)", berr, r, err)
+			return
+		}
+		exec, err = nil, &captured{program: string(text)}
+	}()
+	return b.Builder.Compile(outputs, shardings)
+}
+
+// trainStepProgram returns the StableHLO of a bfloat16 training
+// step (Adam, cross-entropy, full fine-tuning: the graph GoMLX's Trainer
+// builds) as GoMLX's XLA backend writes it, on the backend made by
+// wrap(offline XLA).
+func trainStepProgram(t *testing.T, model string, wrap func(backends.Backend) backends.Backend) string {
+	t.Helper()
+	m, err := models.Build(model, models.Options{NClass: 4, Full: true, Precision: "bfloat16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	var stepErr error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if e, ok := r.(error); ok {
+					stepErr = e
+				} else {
+					stepErr = fmt.Errorf("%v", r)
+				}
+			}
+		}()
+		g := graph.NewGraph(wrap(capture{offlineXLA(t)}), "train_step")
+		ctx.SetTraining(g, true)
+		x := graph.Parameter(g, "images", shapes.Make(dtypes.Float32, 2, 32, 32, 3))
+		y := graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, 2, 1))
+		logits := m.Fn(ctx, nil, []*graph.Node{x})
+		loss := graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits([]*graph.Node{y}, logits))
+		train.AddLoss(ctx, loss)
+		optimizers.Adam().LearningRate(1e-4).Done().UpdateGraph(ctx, g, train.GetLosses(ctx, g))
+		preds := graph.ArgMax(logits[0], -1, dtypes.Int32)
+		g.Compile(loss, preds) // panics with the captured program
+	}()
+	var c *captured
+	if !errors.As(stepErr, &c) {
+		t.Fatalf("want the captured program, got %v", stepErr)
+	}
+	return c.program
+}
+
+// TestMixedPrecisionStableHLO: the bf16 ResNet-18 training step GoMLX's
+// XLA backend writes contains an unparseable constant (the H200 compile
+// failure), and with Wrap every constant of every model's step is well
+// formed.
+func TestMixedPrecisionStableHLO(t *testing.T) {
+	without := trainStepProgram(t, "resnet18", func(b backends.Backend) backends.Backend { return b })
+	bad := findBadLiterals(without)
+	if len(bad) == 0 {
+		t.Errorf("unwrapped program has no bad literal: the bug is not reproduced (GoMLX fixed?)")
+	} else {
+		t.Logf("unwrapped resnet18: %d bad literals, e.g. %s", len(bad), bad[0])
+	}
+	for _, name := range models.Names() {
+		t.Run(name, func(t *testing.T) {
+			with := trainStepProgram(t, name, Wrap)
+			if bad := findBadLiterals(with); len(bad) > 0 {
+				t.Errorf("wrapped program still has %d bad literals, e.g. %s", len(bad), bad[0])
+			}
+			for _, want := range []string{"bf16", "stablehlo.convolution", "f32"} {
+				if !strings.Contains(with, want) {
+					t.Errorf("wrapped program has no %q: not the mixed-precision step", want)
+				}
+			}
+			t.Logf("wrapped program: %d bytes, %d lines, %d bf16 mentions", len(with), strings.Count(with, "\n"), strings.Count(with, "bf16"))
+		})
+	}
+}
