@@ -176,6 +176,13 @@ func (e *Experiment) Weights(path string) *Experiment {
 	return e.set(func(c *config.Config) { c.WeightsPath = path })
 }
 
+// Precision is the compute type: "float32" (default) or "bfloat16" (mixed
+// precision: bf16 convolutions and activations, float32 variables, batch
+// norm statistics, loss and optimizer state; see models.ComputeDType).
+func (e *Experiment) Precision(p string) *Experiment {
+	return e.set(func(c *config.Config) { c.Precision = p })
+}
+
 // Loss is the study's load_loss(loss_family, loss_type): "baseline"; "CB"
 // with "CE", "BCE_sigmoid", "BCE_softmax" or "focal"; "MFE" with "MFE" or "MSFE".
 func (e *Experiment) Loss(family, lossType string) *Experiment {

@@ -3,6 +3,7 @@ package toolkit
 import (
 	gocontext "context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,5 +120,36 @@ func TestBadConfigNamesTheField(t *testing.T) {
 				t.Errorf("err = %v, want it to name %q", err, tt.key)
 			}
 		})
+	}
+}
+
+// A mixed-precision run trains end to end: finished log, finite losses,
+// precision recorded in the var_dict, and its losses near the float32
+// run's (same seed, data and order; dropout masks differ).
+func TestMixedPrecisionRun(t *testing.T) {
+	f32, err := tiny(t).Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bf16, err := tiny(t).Precision("bfloat16").Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := bf16.Log
+	if l.Run.Status != runlog.StatusFinished || l.VarDict.Precision != "bfloat16" {
+		t.Fatalf("status %q precision %q", l.Run.Status, l.VarDict.Precision)
+	}
+	t.Logf("train loss float32 %v, bfloat16 %v", f32.Log.Results.TrainLoss, l.Results.TrainLoss)
+	if slices.Equal(f32.Log.Results.TrainLoss, l.Results.TrainLoss) {
+		t.Error("bf16 run has exactly the float32 losses: not mixed precision")
+	}
+	for i, v := range l.Results.TrainLoss {
+		a := f32.Log.Results.TrainLoss[i]
+		if math.IsNaN(v) || math.Abs(v-a) > 0.1*a {
+			t.Errorf("epoch %d train loss bf16 %v, float32 %v", i, v, a)
+		}
+	}
+	if _, err := tiny(t).Precision("fp8").Run(gocontext.Background()); err == nil || !strings.Contains(err.Error(), "precision") {
+		t.Errorf("precision fp8: %v", err)
 	}
 }

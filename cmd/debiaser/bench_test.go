@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBench runs the bench command with a stand-in for the PyTorch script
+// (sh printing its recorded CPU output) and checks the report and JSON.
+func TestBench(t *testing.T) {
+	dir := t.TempDir()
+	recorded, _ := filepath.Abs("../../toolkit/bench/testdata/torch_cpu_output.txt")
+	script := filepath.Join(dir, "torch.sh")
+	if err := os.WriteFile(script, []byte("cat "+recorded+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	jsonPath := filepath.Join(dir, "bench.json")
+	out, _, err := runCLI(t, "bench", "--model", "resnet18", "--size", "16", "--batches", "2", "--precision", "float32",
+		"--warmup", "0", "--steps", "1", "--torch", script, "--python", "sh", "--torch-device", "cpu", "--json", jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "RATIO batch 2: debiaser float32") || !strings.Contains(out, "pytorch fp32 8.6 img/s") {
+		t.Errorf("report:\n%s", out)
+	}
+	var got struct {
+		Ours   []map[string]any `json:"ours"`
+		Ratios []map[string]any `json:"ratios"`
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &got); err != nil || len(got.Ours) != 1 || len(got.Ratios) != 1 {
+		t.Errorf("json %s: %v", data, err)
+	}
+}
+
+func TestBenchBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--batches", "x"}, `"x" is not a number`},
+		{[]string{"--precision", "fp8"}, `"precision"`},
+		{[]string{"--model", "small_cnn", "--torch", "t.py"}, "--torch times ResNet-18"},
+		{[]string{"--backend", "nope"}, `"backend"`},
+	} {
+		_, _, err := runCLI(t, append([]string{"bench", "--size", "16", "--batches", "2", "--steps", "1"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("bench %v: %v, want an error with %q", tc.args, err, tc.want)
+		}
+	}
+}

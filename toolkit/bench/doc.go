@@ -1,0 +1,19 @@
+// Package bench times the toolkit's training step and compares it with
+// PyTorch's on the same machine, in the same call.
+//
+// Run times our step: the model of a run config (ResNet-18 by default, 4
+// classes, the study's head with dropout 0.5, cross-entropy, Adam 1e-5, full
+// fine-tuning), built by the same packages a run uses (models, losses,
+// optim) and stepped by GoMLX's Trainer on one fixed random batch, as
+// ../shared/anchors/torch_resnet18_bench.py does for PyTorch. Per batch size
+// and precision it reports the first step (graph build and XLA compile),
+// then the mean of Steps steps after Warmup steps, timed twice: reading
+// the loss only after the last step ("sync at end": pure throughput) and
+// after every step ("sync per step", what a training loop that logs the
+// loss pays).
+//
+// RunTorch runs the PyTorch script with the same batch sizes and image
+// size and parses its RESULT lines; Compare divides our best images/s by
+// PyTorch's best at each batch size (both "sync at end"), and WriteReport
+// prints both tables and the ratios. `debiaser bench` is the command.
+package bench
