@@ -56,6 +56,7 @@ type Loader func(Options) (train, valid *data.Dataset, err error)
 var Known = map[string]Loader{
 	"mnist-lt":         MNISTLT,
 	"fashion-mnist-lt": FashionMNISTLT,
+	"shapes-study":     ShapesStudy,
 }
 
 // Default is the embedded dataset used when none is named.

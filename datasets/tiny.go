@@ -33,22 +33,22 @@ func Tiny(seed int64) *data.Dataset {
 	rng.Shuffle(len(labels), func(i, j int) { labels[i], labels[j] = labels[j], labels[i] })
 	d := &data.Dataset{Classes: TinyClasses, Labels: labels}
 	for i, y := range labels {
-		d.Images = append(d.Images, drawShape(rng, y))
+		d.Images = append(d.Images, drawShape(rng, y, TinySize))
 		d.Sources = append(d.Sources, fmt.Sprintf("tiny/%d", i))
 	}
 	return d
 }
 
-// drawShape draws shape y (an index of TinyClasses) with a side or
-// diameter of 7 to 12 pixels.
-func drawShape(rng *rand.Rand, y int) *image.NRGBA {
-	img := image.NewNRGBA(image.Rect(0, 0, TinySize, TinySize))
+// drawShape draws shape y (an index of ShapesClasses) on a side x side
+// image, with a side or diameter of 7/16 to 12/16 of the image.
+func drawShape(rng *rand.Rand, y, side int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, side, side))
 	bg := uint8(rng.IntN(40))
 	fg := [3]uint8{uint8(128 + rng.IntN(128)), uint8(128 + rng.IntN(128)), uint8(128 + rng.IntN(128))}
-	size := 7 + rng.IntN(6)
-	x0, y0 := rng.IntN(TinySize-size+1), rng.IntN(TinySize-size+1)
-	for py := range TinySize {
-		for px := range TinySize {
+	size := (7 + rng.IntN(6)) * side / TinySize
+	x0, y0 := rng.IntN(side-size+1), rng.IntN(side-size+1)
+	for py := range side {
+		for px := range side {
 			// Coordinates inside the shape's box, measured from its centre
 			// in units of half the side (pixel centres).
 			u := (float64(px-x0)+0.5)/float64(size)*2 - 1
@@ -61,8 +61,11 @@ func drawShape(rng *rand.Rand, y int) *image.NRGBA {
 				in = u >= -1 && u <= 1 && v >= -1 && v <= 1
 			case 2: // apex up, base at the bottom of the box
 				in = v >= -1 && v <= 1 && u >= -(v+1)/2 && u <= (v+1)/2
+			case 3:
+				r := u*u + v*v
+				in = r <= 1 && r >= 0.36
 			}
-			k := 4 * (py*TinySize + px)
+			k := 4 * (py*side + px)
 			if in {
 				img.Pix[k], img.Pix[k+1], img.Pix[k+2] = fg[0], fg[1], fg[2]
 			} else {

@@ -88,7 +88,8 @@ func (e *Experiment) Set(key string, value any) *Experiment {
 	return e
 }
 
-// Dataset selects an embedded dataset by name ("mnist-lt", "fashion-mnist-lt").
+// Dataset selects an embedded dataset by name ("mnist-lt", "fashion-mnist-lt",
+// "shapes-study": generated, with the study's four classes and counts).
 func (e *Experiment) Dataset(name string) *Experiment {
 	return e.set(func(c *config.Config) { c.Dataset, c.TrainPath, c.ValidPath = name, "", "" })
 }
