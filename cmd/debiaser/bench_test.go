@@ -55,3 +55,23 @@ func TestBenchBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestStudyCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := runCLI(t, "study", "--dataset", "shapes-study", "--model", "small_cnn", "--pretrained", "false",
+		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--logdir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"baseline", "MSFE", "study: 2 methods in"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "MSFE.json")); err != nil {
+		t.Error(err)
+	}
+	if _, _, err := runCLI(t, "study", "--methods", "SMOTE", "--logdir", dir); err == nil || !strings.Contains(err.Error(), `"SMOTE"`) {
+		t.Errorf("unknown method: %v", err)
+	}
+}

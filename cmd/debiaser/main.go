@@ -8,6 +8,7 @@
 //	debiaser summary DIR...       one row per run log, sorted by a metric
 //	debiaser plot LOG.json...     charts of one run, or a comparison of many
 //	debiaser search --spec s.json --dir D [--index I --count N | --collect]
+//	debiaser study [--config base.json] [--dataset shapes-study] [--precision bfloat16]
 //	debiaser bench [--torch anchors/torch_resnet18_bench.py]
 package main
 
@@ -40,6 +41,7 @@ func init() {
 		"summary": {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
 		"plot":    {"write the charts of one run log, or compare several, to a folder", runPlot},
 		"search":  {"grid search with stratified K-fold cross-validation, shardable", runSearch},
+		"study":   {"train the study's baseline and 12 methods on one backend; table and wall time", runStudy},
 		"bench":   {"time our training step, and PyTorch's beside it with --torch; print the ratio", runBench},
 	}
 }

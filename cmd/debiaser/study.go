@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/debiaser/debiaser/toolkit"
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/runlog"
+)
+
+func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("study", stderr)
+	cfgPath := fs.String("config", "", "base recipe: a JSON object with var_dict keys (default: the study's, ResNet-18 pretrained, 50 epochs)")
+	dataset := fs.String("dataset", "", "embedded dataset (mnist-lt, fashion-mnist-lt, shapes-study) instead of the config's data")
+	trainPath := fs.String("train", "", "training image folder (one sub-folder per class) instead of the config's")
+	validPath := fs.String("valid", "", "validation image folder")
+	model := fs.String("model", "", "model_name override")
+	pretrained := fs.String("pretrained", "", "pretrained override: true or false")
+	epochs := fs.Int("epochs", 0, "epochs override")
+	size := fs.Int("image-size", 0, "image_size override")
+	batch := fs.Int("batch-size", 0, "batch_size override")
+	precision := fs.String("precision", "", "precision override: float32 or bfloat16")
+	methods := fs.String("methods", "", "comma-separated method names (default: all 13; see the list below)")
+	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
+	backend := fs.String("backend", "", "GoMLX backend: gofast, go, xla:cpu, xla:cuda, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
+	verbose := fs.Bool("verbose", false, "every run's progress lines too")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: debiaser study [flags]\n\nTrains the study's baseline and twelve methods on one backend and prints their table and the wall time.\nMethods:")
+		for _, m := range toolkit.StudyMethods() {
+			fmt.Fprintf(stderr, "  %s\n", m.Name)
+		}
+		fs.PrintDefaults()
+	}
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	cfg := config.Defaults()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = readConfig(*cfgPath); err != nil {
+			return err
+		}
+	}
+	if *dataset != "" {
+		cfg.Dataset, cfg.TrainPath, cfg.ValidPath = *dataset, "", ""
+	}
+	if *trainPath != "" {
+		cfg.Dataset, cfg.TrainPath, cfg.ValidPath = "", *trainPath, *validPath
+	}
+	if *model != "" {
+		cfg.ModelName = *model
+	}
+	switch *pretrained {
+	case "":
+	case "true", "false":
+		cfg.Pretrained = *pretrained == "true"
+	default:
+		return usageError{fmt.Sprintf("--pretrained %q: want true or false", *pretrained)}
+	}
+	if *epochs > 0 {
+		cfg.Epochs = *epochs
+	}
+	if *size > 0 {
+		cfg.ImageSize = *size
+	}
+	if *batch > 0 {
+		cfg.BatchSize = *batch
+	}
+	if *precision != "" {
+		cfg.Precision = *precision
+	}
+	if *backend != "" {
+		cfg.Backend = *backend
+	}
+	var names []string
+	for _, n := range strings.Split(*methods, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	res, err := toolkit.RunStudy(ctx, cfg, toolkit.StudyOptions{LogDir: *logDir, Methods: names, Progress: stderr, Verbose: *verbose})
+	if err != nil {
+		return err
+	}
+	t, err := runlog.Summarize(res.Logs(), runlog.SummaryOptions{
+		Columns: []string{"note", "epoch", "valid_accuracy", "valid_balanced_accuracy", "valid_recall:minority", "valid_loss"},
+	})
+	if err != nil {
+		return err
+	}
+	if err := t.Write(stdout, "text"); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "study: %d methods in %.1f s wall time on %s\n", len(res.Rows), res.Seconds, res.Backend)
+	return nil
+}

@@ -1,0 +1,170 @@
+package toolkit
+
+import (
+	gocontext "context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/runlog"
+)
+
+// Method is one row of the study's results: its name (the run's note) and
+// what it changes in the base recipe.
+type Method struct {
+	Name  string
+	Apply func(*Experiment) *Experiment
+}
+
+// StudyMethods are the study's baseline and twelve debiasing methods, in
+// the order of its results slide.
+func StudyMethods() []Method {
+	loss := func(family, typ string) func(*Experiment) *Experiment {
+		return func(e *Experiment) *Experiment { return e.Loss(family, typ) }
+	}
+	sampling := func(s string) func(*Experiment) *Experiment {
+		return func(e *Experiment) *Experiment { return e.Sampling(s) }
+	}
+	reg := func(s string, v float64) func(*Experiment) *Experiment {
+		return func(e *Experiment) *Experiment { return e.Regularize(s, v) }
+	}
+	return []Method{
+		{"baseline", func(e *Experiment) *Experiment { return e }},
+		{"oversampling", sampling(config.SamplingOversampling)},
+		{"weighted random sampling", sampling(config.SamplingWeighted)},
+		{"undersampling", sampling(config.SamplingUndersampling)},
+		{"CB BCE sigmoid", loss("CB", "BCE_sigmoid")},
+		{"CB BCE softmax", loss("CB", "BCE_softmax")},
+		{"CB cross-entropy", loss("CB", "CE")},
+		{"focal", func(e *Experiment) *Experiment { return e.Loss("CB", "focal").Gamma(2) }},
+		{"MFE", loss("MFE", "MFE")},
+		{"MSFE", loss("MFE", "MSFE")},
+		{"MaxNorm", reg(config.RegMaxNorm, 0.5)},
+		{"weight decay", reg(config.RegWeightDecay, 0.001)},
+		{"L2 normalization", reg(config.RegL2Norm, 0)},
+	}
+}
+
+// StudyOptions say where RunStudy writes and which methods it runs.
+type StudyOptions struct {
+	LogDir   string   // one log per method, named after it; required
+	Methods  []string // names of StudyMethods to run; empty: all 13
+	Backend  backends.Backend
+	Progress io.Writer // per-method lines; nil: silent
+	Verbose  bool      // also every run's own progress lines
+}
+
+// StudyRow is one method's run.
+type StudyRow struct {
+	Method  string
+	LogPath string
+	Log     *runlog.Log
+	Seconds float64 // wall time of the run; 0 when its log was already finished
+	Skipped bool    // an earlier finished log was kept
+}
+
+// StudyResult is the whole study: rows in method order and the wall time.
+type StudyResult struct {
+	Rows    []StudyRow
+	Seconds float64
+	Backend string
+}
+
+// RunStudy trains the base recipe once per method on one backend (made
+// once, so compiled graphs of equal shape are reused where the backend
+// caches them) and on data loaded once. Methods whose log in LogDir is
+// already finished are skipped, so an interrupted study resumes.
+func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*StudyResult, error) {
+	if o.LogDir == "" {
+		return nil, &config.FieldError{Key: "logdir", Reason: "RunStudy needs a folder for the run logs"}
+	}
+	methods := StudyMethods()
+	if len(o.Methods) > 0 {
+		var picked []Method
+		for _, name := range o.Methods {
+			i := slices.IndexFunc(methods, func(m Method) bool { return m.Name == name })
+			if i < 0 {
+				names := make([]string, len(methods))
+				for k, m := range methods {
+					names[k] = m.Name
+				}
+				return nil, &config.FieldError{Key: "methods", Reason: fmt.Sprintf("unknown method %q (methods: %s)", name, strings.Join(names, ", "))}
+			}
+			picked = append(picked, methods[i])
+		}
+		methods = picked
+	}
+	if err := base.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	progress := o.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	start := time.Now()
+	split, err := LoadData(base)
+	if err != nil {
+		return nil, err
+	}
+	backend, info := o.Backend, ""
+	if backend == nil {
+		if backend, info, err = SelectBackend(base.Backend); err != nil {
+			return nil, err
+		}
+	} else {
+		info = describe(backend)
+	}
+	res := &StudyResult{Backend: info}
+	fmt.Fprintf(progress, "%s\n%d methods, %d train / %d valid images, %s at %d, %d epochs, precision %s\n",
+		info, len(methods), split.Train.Len(), split.Valid.Len(), base.ModelName, base.ImageSize, base.Epochs, base.Precision)
+	for _, m := range methods {
+		path := filepath.Join(o.LogDir, strings.ReplaceAll(m.Name, " ", "_")+".json")
+		row := StudyRow{Method: m.Name, LogPath: path}
+		if l, err := runlog.Read(path); err == nil && l.Run != nil && l.Run.Status == runlog.StatusFinished {
+			row.Log, row.Skipped = l, true
+			res.Rows = append(res.Rows, row)
+			fmt.Fprintf(progress, "%-26s already done\n", m.Name)
+			continue
+		}
+		t0 := time.Now()
+		e := m.Apply(FromConfig(base)).Datasets(split.Train, split.Valid).UseBackend(backend).Note(m.Name).LogPath(path)
+		if o.Verbose {
+			e = e.Verbose(progress)
+		}
+		r, err := e.Run(ctx)
+		row.Seconds = time.Since(t0).Seconds()
+		if r != nil {
+			row.Log = r.Log
+		}
+		if err != nil {
+			return res, fmt.Errorf("study: %s: %w", m.Name, err)
+		}
+		res.Rows = append(res.Rows, row)
+		acc := r.Log.Results.ValidAccuracy
+		fmt.Fprintf(progress, "%-26s %3d epochs  valid accuracy %.4f  %6.1f s\n", m.Name, len(acc), acc[len(acc)-1], row.Seconds)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	fmt.Fprintf(progress, "%d methods in %.1f s (wall time, data loading and compiles included)\n", len(methods), res.Seconds)
+	return res, nil
+}
+
+// Logs returns the rows' run logs, in method order.
+func (r *StudyResult) Logs() []*runlog.Log {
+	logs := make([]*runlog.Log, 0, len(r.Rows))
+	for _, row := range r.Rows {
+		if row.Log != nil {
+			logs = append(logs, row.Log)
+		}
+	}
+	return logs
+}
