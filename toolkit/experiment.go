@@ -365,7 +365,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 			return nil, err
 		}
 	} else {
-		info = describe(backend)
+		info = describe(backend, "")
 	}
 	mctx := context.New()
 	if err := model.Init(mctx, backend); err != nil {
@@ -382,7 +382,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	}
 	out, runErr := train.Run(ctx, train.Setup{
 		Config: cfg, Train: trainSet, Valid: validSet,
-		Backend: backend, BackendInfo: info,
+		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
 		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
 		Batcher: &batcher{
 			train: data.Batcher{Data: trainSet, Transform: pipe.InMode(transforms.Train), Seed: cfg.Seed},
