@@ -71,7 +71,7 @@ func SelectBackend(name string) (b backends.Backend, info string, err error) {
 			}
 			err = fmt.Errorf("backend %q: cannot load %s: %w", spec, what, err)
 			if n := plan.Notice(); n != "" {
-				err = fmt.Errorf("%w\n(%s)", err, strings.TrimSpace(n))
+				err = fmt.Errorf("%w\n%s", err, n)
 			}
 			return nil, "", err
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -427,11 +426,4 @@ func logName(id, note string, now time.Time) string {
 		base = "run"
 	}
 	return base + "-" + now.Format(runlog.DateLayout)
-}
-
-func init() {
-	// GoMLX's XLA backend must never try to download its plugin here.
-	if os.Getenv("GOMLX_NO_AUTO_INSTALL") == "" {
-		os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
-	}
 }

@@ -8,6 +8,7 @@
 //	debiaser summary DIR...       one row per run log, sorted by a metric
 //	debiaser plot LOG.json...     charts of one run, or a comparison of many
 //	debiaser search --spec s.json --dir D [--index I --count N | --collect]
+//	debiaser backends [--backend SPEC]   what runs here, and why
 package main
 
 import (
@@ -32,13 +33,14 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"help":    {"list the commands, or show one command's flags", runHelp},
-		"demo":    {"train the baseline and four methods on the embedded MNIST-LT and compare them", runDemo},
-		"train":   {"train one run from a config file (var_dict JSON)", runTrain},
-		"rerun":   {"re-run the var_dict of an existing run log", runRerun},
-		"summary": {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
-		"plot":    {"write the charts of one run log, or compare several, to a folder", runPlot},
-		"search":  {"grid search with stratified K-fold cross-validation, shardable", runSearch},
+		"help":     {"list the commands, or show one command's flags", runHelp},
+		"demo":     {"train the baseline and four methods on the embedded MNIST-LT and compare them", runDemo},
+		"train":    {"train one run from a config file (var_dict JSON)", runTrain},
+		"rerun":    {"re-run the var_dict of an existing run log", runRerun},
+		"summary":  {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
+		"plot":     {"write the charts of one run log, or compare several, to a folder", runPlot},
+		"search":   {"grid search with stratified K-fold cross-validation, shardable", runSearch},
+		"backends": {"list the backends, what auto picks here and why, the environment and the device line", runBackends},
 	}
 }
 
@@ -98,7 +100,7 @@ func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintln(stdout, "debiaser: train and compare image classifiers on imbalanced data\n\nUsage: debiaser COMMAND [flags]\n\nCommands:")
 	for _, n := range commandNames() {
-		fmt.Fprintf(stdout, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(stdout, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(stdout, "\nRun 'debiaser help COMMAND' for a command's flags.")
 	return nil

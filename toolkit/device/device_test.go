@@ -218,7 +218,8 @@ func TestPlanFor(t *testing.T) {
 				t.Errorf("LibraryPath = %q, want %q", p.LibraryPath, tt.ldPath)
 			}
 			if p.Restart() {
-				if !strings.Contains(p.Notice(), "before starting Jupyter") || !strings.Contains(p.Exports(), "export LD_LIBRARY_PATH="+tt.ldPath+"\n") {
+				if !strings.Contains(p.Notice(), "before starting Jupyter") || !strings.HasSuffix(p.Notice(), "\n  export LD_LIBRARY_PATH="+tt.ldPath) ||
+					!strings.HasSuffix(p.Exports(), "export LD_LIBRARY_PATH="+tt.ldPath+"\n") {
 					t.Errorf("Notice/Exports:\n%s", p.Notice())
 				}
 			} else if p.Notice() != "" {
@@ -304,5 +305,16 @@ func TestGPUModels(t *testing.T) {
 	}
 	if GPUModels(filepath.Join(dir, "none")) != nil {
 		t.Error("no driver: want nil")
+	}
+}
+
+func TestReexecSet(t *testing.T) {
+	if _, ok := ReexecSet(env()); ok {
+		t.Error("no marker: not a re-execution")
+	}
+	vars, ok := ReexecSet(env(EnvReexec, "GOPJRT_CUDA_CHECKS,LD_LIBRARY_PATH", EnvCUDAChecks, "0", EnvLibraryPath, "/a:/b"))
+	want := []Var{{Name: EnvCUDAChecks, Value: "0"}, {Name: EnvLibraryPath, Value: "/a:/b"}}
+	if !ok || !reflect.DeepEqual(vars, want) {
+		t.Errorf("ReexecSet = %v, %v; want %v", vars, ok, want)
 	}
 }

@@ -21,7 +21,8 @@ const (
 	EnvCUDAChecks = "GOPJRT_CUDA_CHECKS"
 	// EnvLibraryPath is read by the dynamic loader when a process starts.
 	EnvLibraryPath = "LD_LIBRARY_PATH"
-	// EnvReexec marks a process the CLI has re-executed, so it does it once.
+	// EnvReexec marks a process the CLI has re-executed, so it does it
+	// once; its value lists the variables set for the new process.
 	EnvReexec = "DEBIASER_REEXEC"
 )
 
@@ -70,7 +71,7 @@ func AutoInstall(getenv func(string) (string, bool)) bool {
 func PlanFor(s Spec, getenv func(string) (string, bool)) Plan {
 	var p Plan
 	if _, ok := getenv(EnvNoAutoInstall); !ok {
-		p.Set = append(p.Set, Var{EnvNoAutoInstall, "1", "never download PJRT plugins (set it to 0 to allow)"})
+		p.Set = append(p.Set, Var{EnvNoAutoInstall, "1", "never download PJRT plugins; set it to 0 to allow"})
 	}
 	cuda := s.Kind == XLA && (s.ByPath() || strings.Contains(strings.ToLower(s.Plugin), "cuda"))
 	if _, ok := getenv(EnvCUDAChecks); !ok && cuda {
@@ -154,14 +155,15 @@ func (p Plan) Exports() string {
 }
 
 // Notice explains, for library and notebook users, what must be set
-// before the process starts; "" when nothing is missing.
+// before the process starts (only LD_LIBRARY_PATH: Apply sets the others
+// in the process); "" when nothing is missing.
 func (p Plan) Notice() string {
 	if !p.Restart() {
 		return ""
 	}
 	return fmt.Sprintf("the plugin's CUDA libraries (%s) are not on %s, which the loader reads only when a process starts; "+
-		"export it before starting the program (for a notebook: before starting Jupyter), then restart:\n%s",
-		filepath.Join(p.SitePackages, "nvidia", "*", "lib"), EnvLibraryPath, p.Exports())
+		"export it before starting the program (for a notebook: before starting Jupyter), then restart:\n  export %s=%s",
+		filepath.Join(p.SitePackages, "nvidia", "*", "lib"), EnvLibraryPath, EnvLibraryPath, shellQuote(p.LibraryPath))
 }
 
 // NeedsReexec reports whether a program should re-execute itself for the
@@ -174,7 +176,8 @@ func NeedsReexec(p Plan, getenv func(string) (string, bool)) bool {
 
 // Reexec replaces this process with a new run of the same program and
 // arguments, with the plan's variables, LD_LIBRARY_PATH and the EnvReexec
-// marker set. It returns only on failure. Call it only when NeedsReexec.
+// marker set to "NAME=VALUE NAME=VALUE..." of what it set (ReexecSet
+// reads it back). It returns only on failure. Call it only when NeedsReexec.
 func Reexec(p Plan) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -185,15 +188,31 @@ func Reexec(p Plan) error {
 		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
 		env = append(env, name+"="+value)
 	}
-	for _, v := range p.Set {
+	var names []string
+	for _, v := range append(p.Set, Var{Name: EnvLibraryPath, Value: p.LibraryPath}) {
 		set(v.Name, v.Value)
+		names = append(names, v.Name)
 	}
-	set(EnvLibraryPath, p.LibraryPath)
-	set(EnvReexec, "1")
+	set(EnvReexec, strings.Join(names, ","))
 	if err := syscall.Exec(self, os.Args, env); err != nil {
 		return fmt.Errorf("re-execute %s with %s: %w", self, EnvLibraryPath, err)
 	}
 	return nil
+}
+
+// ReexecSet returns the variables a re-execution set (as they are now in
+// this process), and whether this process is one.
+func ReexecSet(getenv func(string) (string, bool)) (vars []Var, ok bool) {
+	names, ok := getenv(EnvReexec)
+	if !ok {
+		return nil, false
+	}
+	for _, n := range strings.Split(names, ",") {
+		if v, set := getenv(n); set && n != "" {
+			vars = append(vars, Var{Name: n, Value: v})
+		}
+	}
+	return vars, true
 }
 
 func shellQuote(s string) string {
