@@ -60,7 +60,7 @@ func runBackends(_ context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	registered := backends.List()
+	registered := slices.Sorted(slices.Values(backends.List()))
 	linked := "XLA: linked (built with -tags xla)"
 	if !slices.Contains(registered, device.XLAName) {
 		linked = "XLA: not linked (build with -tags xla to get it)"

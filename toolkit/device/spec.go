@@ -172,6 +172,7 @@ func (s Spec) Check(registered []string) error {
 		return nil
 	}
 	if !slices.Contains(registered, name) {
+		registered = slices.Sorted(slices.Values(registered))
 		reason := fmt.Sprintf("%q is not available in this program (available: auto, %s)", s, strings.Join(registered, ", "))
 		if s.Kind == XLA {
 			reason = fmt.Sprintf("%q needs GoMLX's XLA backend, which this program does not link: build with -tags xla (cgo; see docs/gpu.md); available: auto, %s", s, strings.Join(registered, ", "))
