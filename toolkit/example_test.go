@@ -42,3 +42,20 @@ func ExampleExperiment_Run_badConfig() {
 	// config: field "beta": must be in [0, 1), got 1.5
 	// config: field "epochs": must be > 0, got 0
 }
+
+// A notebook prepares its backend: the environment is set in the process,
+// and plan.Notice() says what to export before starting Jupyter when a
+// plugin's CUDA libraries are missing from LD_LIBRARY_PATH.
+func ExamplePrepareBackend() {
+	spec, plan, err := toolkit.PrepareBackend("gofast")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(spec, spec.Source, plan.Restart(), plan.Notice() == "")
+	_, _, err = toolkit.PrepareBackend("cuda")
+	fmt.Println(err)
+	// Output:
+	// gofast backend false true
+	// config: field "backend": unknown backend "cuda": use auto, gofast, go, xla:cpu, xla:cuda or xla:/abs/path/to/plugin.so
+}

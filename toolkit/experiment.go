@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -373,7 +372,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 			return nil, err
 		}
 	} else {
-		info = describe(backend)
+		info = describe(backend, "")
 	}
 	mctx := context.New()
 	if err := model.Init(mctx, backend); err != nil {
@@ -390,7 +389,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	}
 	out, runErr := train.Run(ctx, train.Setup{
 		Config: cfg, Train: trainSet, Valid: validSet,
-		Backend: backend, BackendInfo: info,
+		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
 		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
 		Batcher: &batcher{
 			train: data.Batcher{Data: trainSet, Transform: pipe.InMode(transforms.Train), Seed: cfg.Seed},
@@ -435,11 +434,4 @@ func logName(id, note string, now time.Time) string {
 		base = "run"
 	}
 	return base + "-" + now.Format(runlog.DateLayout)
-}
-
-func init() {
-	// GoMLX's XLA backend must never try to download its plugin here.
-	if os.Getenv("GOMLX_NO_AUTO_INSTALL") == "" {
-		os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
-	}
 }

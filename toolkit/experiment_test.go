@@ -43,6 +43,9 @@ func TestRunWritesLog(t *testing.T) {
 	if !strings.Contains(l.Run.Backend, "gofast") {
 		t.Errorf("backend %q", l.Run.Backend)
 	}
+	if !strings.HasPrefix(l.Run.Device, `CPU "`) || !strings.Contains(l.Run.Device, "GOMAXPROCS") || !strings.Contains(l.Run.Device, "; gofast: im2col convolutions, GEMM: ") {
+		t.Errorf("device %q", l.Run.Device)
+	}
 	// The log's var_dict re-runs the same experiment.
 	again, err := FromLog(res.LogPath)
 	if err != nil {

@@ -16,6 +16,14 @@ import (
 // table is nil (collect it later with sweep.Collect). Samplers apply to
 // each training fold only; validation folds are untouched.
 func Search(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Share, progress io.Writer) (*sweep.Table, sweep.Progress, error) {
+	return SearchOn(ctx, spec, dir, share, "", progress)
+}
+
+// SearchOn is Search with every trial on the given backend spec (see
+// SelectBackend) instead of the base config's: the backend is this
+// process's choice, so the manifest, which every share must match, keeps
+// the base config as written. Each trial's log records the backend it ran on.
+func SearchOn(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Share, backend string, progress io.Writer) (*sweep.Table, sweep.Progress, error) {
 	var p sweep.Progress
 	split, err := LoadData(spec.Base)
 	if err != nil {
@@ -39,7 +47,11 @@ func Search(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Shar
 		if progress != nil {
 			fmt.Fprintf(progress, "trial %s (%d/%d)\n", t.Name(), t.Index+1, len(trials))
 		}
-		_, err = FromConfig(t.Config).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress).Run(ctx)
+		cfg := t.Config
+		if backend != "" {
+			cfg.Backend = backend
+		}
+		_, err = FromConfig(cfg).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress).Run(ctx)
 		return err
 	})
 	if err != nil {

@@ -122,7 +122,7 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 			return nil, err
 		}
 	} else {
-		info = describe(backend)
+		info = describe(backend, "")
 	}
 	res := &StudyResult{Backend: info}
 	fmt.Fprintf(progress, "%s\n%d methods, %d train / %d valid images, %s at %d, %d epochs, precision %s\n",

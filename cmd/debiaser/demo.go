@@ -50,9 +50,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	epochs := fs.Int("epochs", 3, "epochs per run")
 	seed := fs.Int64("seed", 1, "seed of every run")
 	dir := fs.String("dir", "", "folder for the run logs (default runs/demo-DATE)")
-	backend := fs.String("backend", "", "GoMLX backend (default: $GOMLX_BACKEND, else the best available)")
+	backend := fs.String("backend", "", backendUsage)
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if err := prepareBackend(*backend, stderr); err != nil {
 		return err
 	}
 	if *dir == "" {

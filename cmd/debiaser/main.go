@@ -10,6 +10,7 @@
 //	debiaser search --spec s.json --dir D [--index I --count N | --collect]
 //	debiaser study [--config base.json] [--dataset shapes-study] [--precision bfloat16]
 //	debiaser bench [--torch anchors/torch_resnet18_bench.py]
+//	debiaser backends [--backend SPEC]   what runs here, and why
 package main
 
 import (
@@ -34,15 +35,16 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"help":    {"list the commands, or show one command's flags", runHelp},
-		"demo":    {"train the baseline and four methods on the embedded MNIST-LT and compare them", runDemo},
-		"train":   {"train one run from a config file (var_dict JSON)", runTrain},
-		"rerun":   {"re-run the var_dict of an existing run log", runRerun},
-		"summary": {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
-		"plot":    {"write the charts of one run log, or compare several, to a folder", runPlot},
-		"search":  {"grid search with stratified K-fold cross-validation, shardable", runSearch},
-		"study":   {"train the study's baseline and 12 methods on one backend; table and wall time", runStudy},
-		"bench":   {"time our training step, and PyTorch's beside it with --torch; print the ratio", runBench},
+		"help":     {"list the commands, or show one command's flags", runHelp},
+		"demo":     {"train the baseline and four methods on the embedded MNIST-LT and compare them", runDemo},
+		"train":    {"train one run from a config file (var_dict JSON)", runTrain},
+		"rerun":    {"re-run the var_dict of an existing run log", runRerun},
+		"summary":  {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
+		"plot":     {"write the charts of one run log, or compare several, to a folder", runPlot},
+		"search":   {"grid search with stratified K-fold cross-validation, shardable", runSearch},
+		"backends": {"list the backends, what auto picks here and why, the environment and the device line", runBackends},
+		"study":    {"train the study's baseline and 12 methods on one backend; table and wall time", runStudy},
+		"bench":    {"time our training step, and PyTorch's beside it with --torch; print the ratio", runBench},
 	}
 }
 
@@ -102,7 +104,7 @@ func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintln(stdout, "debiaser: train and compare image classifiers on imbalanced data\n\nUsage: debiaser COMMAND [flags]\n\nCommands:")
 	for _, n := range commandNames() {
-		fmt.Fprintf(stdout, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(stdout, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(stdout, "\nRun 'debiaser help COMMAND' for a command's flags.")
 	return nil

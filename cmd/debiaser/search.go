@@ -54,6 +54,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	collect := fs.Bool("collect", false, "only merge the finished trials into the table")
 	format := fs.String("format", "text", "table format: text, markdown, html or json")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	backend := fs.String("backend", "", backendUsage+"; the manifest keeps the spec's base config")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
@@ -88,6 +89,13 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		be := spec.Base.Backend
+		if *backend != "" {
+			be = *backend
+		}
+		if err := prepareBackend(be, stderr); err != nil {
+			return err
+		}
 		envIndex, envCount, fromEnv := shareFromEnv()
 		share := sweep.Share{Index: 0, Count: 1}
 		if fromEnv {
@@ -103,7 +111,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if *quiet {
 			progress = nil
 		}
-		t, p, err := toolkit.Search(ctx, spec, *dir, share, progress)
+		t, p, err := toolkit.SearchOn(ctx, spec, *dir, share, *backend, progress)
 		if err != nil {
 			return err
 		}

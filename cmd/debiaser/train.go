@@ -23,7 +23,7 @@ func (r *runFlags) register(fs interface {
 }) {
 	fs.StringVar(&r.logDir, "logdir", "runs", "folder for the run logs")
 	fs.StringVar(&r.note, "note", "", "the log's note (default: the config file's name or the log's note)")
-	fs.StringVar(&r.backend, "backend", "", "GoMLX backend: gofast (pure Go), go, xla:cpu, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
+	fs.StringVar(&r.backend, "backend", "", backendUsage)
 	fs.BoolVar(&r.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&r.checkpoints, "checkpoints", false, "keep a checkpoint after every epoch so the run can be resumed")
 }
@@ -62,7 +62,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	e := toolkit.FromConfig(cfg).Note(*cfgPath)
-	return runOne(ctx, rf.apply(e, stderr), stdout)
+	return runOne(ctx, rf.apply(e, stderr), stdout, stderr)
 }
 
 func runRerun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -88,10 +88,17 @@ func runRerun(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *resume {
 		e = e.LogPath(fs.Arg(0)).Resume()
 	}
-	return runOne(ctx, e, stdout)
+	return runOne(ctx, e, stdout, stderr)
 }
 
-func runOne(ctx context.Context, e *toolkit.Experiment, stdout io.Writer) error {
+func runOne(ctx context.Context, e *toolkit.Experiment, stdout, stderr io.Writer) error {
+	cfg, err := e.Config()
+	if err != nil {
+		return err
+	}
+	if err := prepareBackend(cfg.Backend, stderr); err != nil {
+		return err
+	}
 	res, err := e.Run(ctx)
 	if res != nil && res.LogPath != "" {
 		fmt.Fprintf(stdout, "run log: %s\n", res.LogPath)

@@ -65,11 +65,16 @@ func (b *Backend) String() string { return BackendName }
 
 // Description implements backends.Backend.
 func (b *Backend) Description() string {
-	mode := "im2col convolutions, GEMM: " + gemmKernelName
+	return fmt.Sprintf("pure-Go CPU backend (SimpleGo + CNN kernels, %s, %d cores)", b.Kernels(), runtime.GOMAXPROCS(0))
+}
+
+// Kernels says which convolution path and GEMM kernel this build runs
+// (for the run log's device line).
+func (b *Backend) Kernels() string {
 	if b.emulate {
-		mode = "reference convolutions (emulate)"
+		return "reference convolutions (emulate)"
 	}
-	return fmt.Sprintf("pure-Go CPU backend (SimpleGo + CNN kernels, %s, %d cores)", mode, runtime.GOMAXPROCS(0))
+	return "im2col convolutions, GEMM: " + gemmKernelName
 }
 
 // Capabilities implements backends.Backend: SimpleGo's plus the ops this package adds.

@@ -51,6 +51,9 @@ type Setup struct {
 	Config       config.Config
 	Train, Valid *data.Dataset
 	Backend      backends.Backend
+	// DeviceInfo is a one-line description of the hardware, for the log
+	// (run.device; see toolkit.DeviceLine).
+	DeviceInfo string
 	// BackendInfo is a one-line description of what runs, for the log.
 	BackendInfo string
 	Model       gomlxtrain.ModelFn
@@ -214,6 +217,7 @@ func (r *runner) run(goctx gocontext.Context) error {
 			return fmt.Errorf("train: %w", err)
 		}
 		r.log.Run.Backend = r.BackendInfo
+		r.log.Run.Device = r.DeviceInfo
 		r.log.Run.Checkpoint = r.CheckpointDir
 		r.log.Run.BestEpoch = -1
 	}
