@@ -86,6 +86,15 @@ func SelectBackend(name string) (b backends.Backend, info string, err error) {
 	return b, describe(b, why), nil
 }
 
+// useOrSelect returns b (a backend the caller made) with its description,
+// or else the backend the spec name selects.
+func useOrSelect(b backends.Backend, name string) (backends.Backend, string, error) {
+	if b != nil {
+		return b, describe(b, ""), nil
+	}
+	return SelectBackend(name)
+}
+
 // withFixes wraps XLA backends with toolkit/xlafix: without it GoMLX
 // v0.26.0 writes mixed-precision training steps that PJRT plugins refuse
 // to compile.

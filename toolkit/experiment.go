@@ -366,13 +366,9 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	backend, info := e.backend, ""
-	if backend == nil {
-		if backend, info, err = SelectBackend(cfg.Backend); err != nil {
-			return nil, err
-		}
-	} else {
-		info = describe(backend, "")
+	backend, info, err := useOrSelect(e.backend, cfg.Backend)
+	if err != nil {
+		return nil, err
 	}
 	mctx := context.New()
 	if err := model.Init(mctx, backend); err != nil {

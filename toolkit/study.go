@@ -116,13 +116,9 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	if err != nil {
 		return nil, err
 	}
-	backend, info := o.Backend, ""
-	if backend == nil {
-		if backend, info, err = SelectBackend(base.Backend); err != nil {
-			return nil, err
-		}
-	} else {
-		info = describe(backend, "")
+	backend, info, err := useOrSelect(o.Backend, base.Backend)
+	if err != nil {
+		return nil, err
 	}
 	res := &StudyResult{Backend: info}
 	fmt.Fprintf(progress, "%s\n%d methods, %d train / %d valid images, %s at %d, %d epochs, precision %s\n",

@@ -124,16 +124,23 @@ func TestTrainStepFull(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			_, before, after := trainStep(t, name, true)
-			var unchanged []string
-			for key, b := range before {
-				if slices.Equal(b, after[key]) && !strings.HasSuffix(key, "/bias") {
-					unchanged = append(unchanged, key)
-				}
-			}
-			if len(unchanged) > 0 {
-				t.Errorf("%d variables unchanged after a full training step, e.g. %v", len(unchanged), unchanged[:min(5, len(unchanged))])
-			}
+			checkAllChanged(t, "a full training step", before, after)
 		})
+	}
+}
+
+// checkAllChanged fails for every variable but biases that a step left
+// unchanged.
+func checkAllChanged(t *testing.T, what string, before, after map[string][]float32) {
+	t.Helper()
+	var unchanged []string
+	for key, b := range before {
+		if slices.Equal(b, after[key]) && !strings.HasSuffix(key, "/bias") {
+			unchanged = append(unchanged, key)
+		}
+	}
+	if len(unchanged) > 0 {
+		t.Errorf("%d variables unchanged after %s, e.g. %v", len(unchanged), what, unchanged[:min(5, len(unchanged))])
 	}
 }
 
