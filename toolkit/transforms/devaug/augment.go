@@ -12,13 +12,11 @@ import (
 	"github.com/debiaser/debiaser/toolkit/transforms"
 )
 
-// Columns of the per-sample parameters: the stored image's index, the
-// flips (0 or 1), and the rotation's fixed-point inverse map
-// (transforms.Rotation).
+// Columns of the per-sample parameters: the stored image's index and
+// the map from output pixels to its pixels (a transforms.Rotation with the
+// flips folded in, see sourceMap).
 const (
 	ColIndex = iota
-	ColHFlip
-	ColVFlip
 	ColX0
 	ColY0
 	ColXX
@@ -61,68 +59,76 @@ func Params(p transforms.Pipeline, seed int64, indices []int, epoch, position in
 	}
 	out := make([]int32, 0, len(indices)*NumParams)
 	for i, idx := range indices {
-		d := p.Draw(imageRect(p.Size), data.SampleRand(seed, epoch, position+i))
-		r := transforms.NewRotation(p.Size, p.Size, d.Angle)
-		out = append(out, int32(idx), bit(d.HFlip), bit(d.VFlip),
-			int32(r.X0), int32(r.Y0), int32(r.XX), int32(r.XY), int32(r.YX), int32(r.YY))
+		m := sourceMap(p.Size, p.Draw(imageRect(p.Size), data.SampleRand(seed, epoch, position+i)))
+		out = append(out, int32(idx), int32(m.X0), int32(m.Y0), int32(m.XX), int32(m.XY), int32(m.YX), int32(m.YY))
 	}
 	return out, nil
 }
 
-func bit(b bool) int32 {
-	if b {
-		return 1
+// sourceMap is the map from output pixels to stored pixels of one drawn
+// sample. The host flips, then rotates: output (x, y) reads the flipped
+// image at (X>>16, Y>>16), i.e. the stored image at (S-1-(X>>16), ...)
+// after a horizontal flip. For integers, S-1-(X>>16) = (S<<16-1-X)>>16,
+// and X is in [0, S<<16) exactly when S<<16-1-X is: a flip is the same
+// kind of map with X0 -> S<<16-1-X0 and its coefficients negated.
+func sourceMap(size int, d transforms.Drawn) transforms.Rotation {
+	m := transforms.NewRotation(size, size, d.Angle)
+	end := int64(size)<<16 - 1
+	if d.HFlip {
+		m.X0, m.XX, m.XY = end-m.X0, -m.XX, -m.XY
 	}
-	return 0
+	if d.VFlip {
+		m.Y0, m.YX, m.YY = end-m.Y0, -m.YX, -m.YY
+	}
+	return m
 }
 
-// Augment is the graph of one augmented, normalised batch. store is
-// uint8 [N, S, S, 3], the training images as the host pipeline sees them
-// before its random transforms; params is int32 [B, NumParams] from
-// Params. The result is float32 [B, S, S, 3]:
+// Augment is the graph of one augmented, normalised batch of size x size
+// images. store is uint8 [N*size*size+1, 3]: the pixels of the training
+// images as the host pipeline sees them before its random transforms,
+// image after image, row after row, then one black pixel. params is
+// int32 [B, NumParams] from Params. The result is float32 [B, size, size, 3]:
 //
 //	out[b, y, x, c] = (pixel/255 - mean[c]) / std[c]
 //
-// where pixel is store[index, y', x', c] after the flips and Pillow's
-// nearest-neighbour rotation (0 where the rotated image does not cover
-// (x, y)), computed in the same integer arithmetic as the host, and the
-// normalisation in the same float32 operations: the output equals the
-// host pipeline's bit for bit.
-func Augment(store, params *graph.Node, mean, std [3]float32) *graph.Node {
+// where pixel is the stored image's pixel that the flips and Pillow's
+// nearest-neighbour rotation bring to (x, y), found in the same integer
+// arithmetic as the host (black where the rotated image does not cover
+// (x, y)), and the normalisation is the host's float32 multiply and add:
+// the output equals the host pipeline's bit for bit.
+func Augment(store, params *graph.Node, size int, mean, std [3]float32) *graph.Node {
 	g := store.Graph()
-	if store.DType() != dtypes.Uint8 || store.Rank() != 4 || store.Shape().Dim(3) != 3 || store.Shape().Dim(1) != store.Shape().Dim(2) {
-		panic(fmt.Errorf("devaug: store must be uint8 [N, S, S, 3], got %s", store.Shape()))
+	pixels := size * size
+	if store.DType() != dtypes.Uint8 || store.Rank() != 2 || store.Shape().Dim(1) != 3 || store.Shape().Dim(0)%pixels != 1 {
+		panic(fmt.Errorf("devaug: store must be uint8 [N*%d+1, 3], got %s", pixels, store.Shape()))
 	}
 	if params.DType() != dtypes.Int32 || params.Rank() != 2 || params.Shape().Dim(1) != NumParams {
 		panic(fmt.Errorf("devaug: params must be int32 [B, %d], got %s", NumParams, params.Shape()))
 	}
-	size := store.Shape().Dim(1)
 	batch := params.Shape().Dim(0)
 	col := func(k int) *graph.Node {
 		return graph.Reshape(graph.Slice(params, graph.AxisRange(), graph.AxisElem(k)), batch, 1, 1)
 	}
-	grid := shapes.Make(dtypes.Int32, 1, size, size)
-	x, y := graph.Iota(g, grid, 2), graph.Iota(g, grid, 1)
-	// Fixed-point input coordinates of every output pixel, [B, S, S].
-	fx := graph.Add(col(ColX0), graph.Add(graph.Mul(x, col(ColXX)), graph.Mul(y, col(ColXY))))
-	fy := graph.Add(col(ColY0), graph.Add(graph.Mul(x, col(ColYX)), graph.Mul(y, col(ColYY))))
+	i32 := func(v int) *graph.Node { return graph.Scalar(g, dtypes.Int32, v) }
+	x := graph.Iota(g, shapes.Make(dtypes.Int32, 1, 1, size), 2)
+	y := graph.Iota(g, shapes.Make(dtypes.Int32, 1, size, 1), 1)
+	// Fixed-point source coordinates of every output pixel, [B, S, S]:
+	// the x and y terms are added once, at full size.
+	fx := graph.Add(graph.Add(col(ColX0), graph.Mul(x, col(ColXX))), graph.Mul(y, col(ColXY)))
+	fy := graph.Add(graph.Add(col(ColY0), graph.Mul(x, col(ColYX))), graph.Mul(y, col(ColYY)))
 	// X>>16 in [0, S) is X in [0, S<<16); there X/65536 is X>>16.
-	limit := int32(size) << 16
+	limit := i32(size << 16)
 	inside := graph.LogicalAnd(
-		graph.LogicalAnd(graph.GreaterOrEqual(fx, graph.Scalar(g, dtypes.Int32, 0)), graph.LessThan(fx, graph.Scalar(g, dtypes.Int32, limit))),
-		graph.LogicalAnd(graph.GreaterOrEqual(fy, graph.Scalar(g, dtypes.Int32, 0)), graph.LessThan(fy, graph.Scalar(g, dtypes.Int32, limit))))
-	zero := graph.ZerosLike(fx)
-	xin := graph.Where(inside, graph.Div(fx, graph.Scalar(g, dtypes.Int32, 65536)), zero)
-	yin := graph.Where(inside, graph.Div(fy, graph.Scalar(g, dtypes.Int32, 65536)), zero)
-	// Rotation reads the flipped image: undo the flips, v -> S-1-v.
-	flip := func(v, on *graph.Node) *graph.Node {
-		return graph.Add(v, graph.Mul(on, graph.Sub(graph.Scalar(g, dtypes.Int32, size-1), graph.MulScalar(v, 2))))
-	}
-	xs, ys := flip(xin, col(ColHFlip)), flip(yin, col(ColVFlip))
-	idx := graph.BroadcastToDims(col(ColIndex), batch, size, size)
-	coords := graph.Stack([]*graph.Node{idx, ys, xs}, -1)
-	pix := graph.ConvertDType(graph.Gather(store, coords), dtypes.Float32) // [B, S, S, 3]
-	pix = graph.Mul(pix, graph.ExpandAxes(graph.ConvertDType(inside, dtypes.Float32), -1))
+		graph.LogicalAnd(graph.GreaterOrEqual(fx, i32(0)), graph.LessThan(fx, limit)),
+		graph.LogicalAnd(graph.GreaterOrEqual(fy, i32(0)), graph.LessThan(fy, limit)))
+	at := graph.Add(graph.Mul(col(ColIndex), i32(pixels)),
+		graph.Add(graph.Mul(graph.Div(fy, i32(65536)), i32(size)), graph.Div(fx, i32(65536))))
+	black := i32(store.Shape().Dim(0) - 1)
+	at = graph.Where(inside, at, graph.BroadcastToShape(black, at.Shape()))
+	// Flat indices [B*S*S, 1]: GoMLX v0.26's Gather rejects an index axis
+	// beyond the operand's rank.
+	pix := graph.Gather(store, graph.Reshape(at, batch*pixels, 1))
+	pix = graph.ConvertDType(graph.Reshape(pix, batch, size, size, 3), dtypes.Float32)
 	var scale, shift [3]float32
 	for c := range 3 {
 		// The same float32 constants as transforms.Pipeline.Normalize.

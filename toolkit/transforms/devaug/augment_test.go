@@ -142,8 +142,8 @@ func TestAugmentResizesLikeHost(t *testing.T) {
 			t.Fatalf("value %d = %v, host %v", i, got[i], want[i])
 		}
 	}
-	if n := a.StoreBytes(); n != 3*12*12*3 {
-		t.Errorf("StoreBytes = %d, want %d", n, 3*12*12*3)
+	if n := a.StoreBytes(); n != 3*12*12*3+3 {
+		t.Errorf("StoreBytes = %d, want %d", n, 3*12*12*3+3)
 	}
 }
 

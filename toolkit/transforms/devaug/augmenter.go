@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -16,9 +17,9 @@ import (
 )
 
 // Augmenter makes training batches on the backend. New uploads the
-// dataset's images once, as uint8 [N, S, S, 3] (S = the pipeline's Size:
+// dataset's images once, as uint8 [N*S*S+1, 3] (S = the pipeline's Size:
 // 1,500 images at 224 are 226 MB); each batch then sends only its
-// parameters (int32 [B, 9]) and runs Augment, whose output stays on the
+// parameters (int32 [B, 7]) and runs Augment, whose output stays on the
 // backend for the training step. It is a drop-in for data.Batcher.Tensors
 // in Train mode: same samples, same randomness, same values.
 type Augmenter struct {
@@ -40,8 +41,12 @@ func New(backend backends.Backend, ds *data.Dataset, p transforms.Pipeline, seed
 		return nil, errors.New("devaug: no images")
 	}
 	size := p.Size
-	store := tensors.FromShape(shapes.Make(dtypes.Uint8, ds.Len(), size, size, 3))
 	per := size * size * 3
+	if int64(ds.Len())*int64(size*size) >= math.MaxInt32 {
+		return nil, fmt.Errorf("devaug: %d images of %dx%d: over 2^31 pixels (int32 indices)", ds.Len(), size, size)
+	}
+	// Image after image, then one black pixel for what rotation uncovers.
+	store := tensors.FromShape(shapes.Make(dtypes.Uint8, ds.Len()*size*size+1, 3))
 	resize := p.InMode(transforms.Eval) // no crop: Eval is the resize Train starts with
 	var fillErr error
 	err = tensors.MutableFlatData(store, func(flat []uint8) {
@@ -65,7 +70,7 @@ func New(backend backends.Backend, ds *data.Dataset, p transforms.Pipeline, seed
 	store.FinalizeLocal() // the backend's copy is the one used
 	mean, std := p.Mean, p.Std
 	exec, err := graph.NewExec(backend, func(store, params *graph.Node) *graph.Node {
-		return Augment(store, params, mean, std)
+		return Augment(store, params, size, mean, std)
 	})
 	if err != nil {
 		store.FinalizeAll()

@@ -53,6 +53,6 @@ func Example() {
 	fmt.Println(images.Shape(), labels.Shape(), "uploaded bytes:", aug.StoreBytes())
 	fmt.Println("equal to the host batch:", same)
 	// Output:
-	// (Float32)[3 32 32 3] (Int32)[3] uploaded bytes: 12288
+	// (Float32)[3 32 32 3] (Int32)[3] uploaded bytes: 12291
 	// equal to the host batch: true
 }
