@@ -95,7 +95,8 @@ func sourceMap(size int, d transforms.Drawn) transforms.Rotation {
 // nearest-neighbour rotation bring to (x, y), found in the same integer
 // arithmetic as the host (black where the rotated image does not cover
 // (x, y)), and the normalisation is the host's float32 multiply and add:
-// the output equals the host pipeline's bit for bit.
+// the output equals the host pipeline's bit for bit (on gofast; a backend
+// that fuses the multiply and add into an FMA may differ by 1 ulp).
 func Augment(store, params *graph.Node, size int, mean, std [3]float32) *graph.Node {
 	g := store.Graph()
 	pixels := size * size
