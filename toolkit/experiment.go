@@ -169,8 +169,8 @@ func (e *Experiment) Crop(on bool) *Experiment { return e.set(func(c *config.Con
 
 // AugmentOn sets augment_on, where training augmentation runs: "host"
 // (the default: per sample in Go) or "device" (in a graph on the backend,
-// on the training images uploaded once; flips and rotation, no crop; same
-// batches as the host: see toolkit/transforms/devaug).
+// on the training images uploaded once; same batches as the host: see
+// toolkit/transforms/devaug).
 func (e *Experiment) AugmentOn(where string) *Experiment {
 	return e.set(func(c *config.Config) { c.AugmentOn = where })
 }

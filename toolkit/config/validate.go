@@ -55,9 +55,6 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"", AugmentHost, AugmentDevice}, c.AugmentOn) {
 		bad("augment_on", "unknown %q (valid: host, device)", c.AugmentOn)
 	}
-	if c.AugmentOn == AugmentDevice && c.Crop {
-		bad("augment_on", "device augmentation has flips and rotation but no crop (the host's antialiased resize is not matched in the graph): use augment_on host with crop")
-	}
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		bad("dropout", "must be in [0, 1), got %g", c.Dropout)
 	}

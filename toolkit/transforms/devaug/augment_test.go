@@ -159,7 +159,8 @@ func TestErrors(t *testing.T) {
 		ds   *data.Dataset
 		want string
 	}{
-		{"crop", withCrop, ds, "crop is not supported"},
+		{"crop, images of two sizes", withCrop, &data.Dataset{Images: []*image.NRGBA{testImages(1, 8).Images[0], testImages(1, 9).Images[0]}, Labels: []int{0, 1}}, "one size"},
+		{"crop, transparent image", withCrop, transparent(testImages(2, withCrop.LoadSize())), "opaque"},
 		{"eval mode", ok.InMode(transforms.Eval), ds, "Train mode"},
 		{"no images", ok, &data.Dataset{}, "no images"},
 		{"bad std", transforms.Pipeline{Size: 8}, ds, "normalize_std"},
@@ -187,4 +188,89 @@ func TestErrors(t *testing.T) {
 	if _, _, err := a.Tensors([]int{0}, 0, 0); err == nil {
 		t.Error("a closed augmenter made a batch")
 	}
+}
+
+func transparent(ds *data.Dataset) *data.Dataset {
+	ds.Images[1].Pix[7] = 0x80
+	return ds
+}
+
+// With crop, the device resizes each crop box with imaging's weights in
+// float64 and its rounding; only the order of the sums differs from the
+// host. Measured: how many values differ and by how much (in 1/255 levels).
+func TestCropCloseToHost(t *testing.T) {
+	tests := []struct {
+		name    string
+		size    int
+		flips   bool
+		degrees float64
+	}{
+		{"crop", 16, false, 0},
+		{"crop odd size", 21, false, 0},
+		{"crop flips rotate", 24, true, 30},
+		{"crop flips rotate 64", 64, true, 15},
+	}
+	b := testBackend(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := transforms.Pipeline{Size: tt.size, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.5, 0.5, 0.5},
+				Crop: true, HFlip: tt.flips, VFlip: tt.flips, Degrees: tt.degrees}
+			ds := noisyImages(6, p.LoadSize())
+			a, err := New(b, ds, p, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			host := data.Batcher{Data: ds, Transform: p, Seed: 3}
+			indices := []int{0, 1, 2, 3, 4, 5, 5, 2}
+			var diff, total int
+			var worst float64
+			for epoch := range 8 {
+				want, _, err := host.Floats(indices, epoch, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, _, err := a.Tensors(indices, epoch, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := tensors.MustCopyFlatData[float32](img)
+				img.FinalizeAll()
+				for i := range got {
+					// One level is 1/(255*std) in normalised units.
+					d := math.Abs(float64(got[i]-want[i])) * 255 * 0.5
+					if !(d <= 1e-3) { // NaN counts
+						diff++
+					}
+					worst = max(worst, d)
+				}
+				total += len(got)
+			}
+			t.Logf("%d of %d values differ from the host, by at most %.3g levels", diff, total, worst)
+			if !(worst <= 1.001) || float64(diff) > 1e-3*float64(total) {
+				t.Errorf("%d of %d values differ from the host, by at most %.3g levels: want at most 0.1%%, by 1 level", diff, total, worst)
+			}
+		})
+	}
+}
+
+// noisyImages are n size x size images of pseudo-random pixels, so crop
+// boxes resample every kind of neighbourhood.
+func noisyImages(n, size int) *data.Dataset {
+	ds := &data.Dataset{Classes: []string{"a", "b"}}
+	k := uint32(12345)
+	for i := range n {
+		img := image.NewNRGBA(image.Rect(0, 0, size, size))
+		for j := range img.Pix {
+			k = k*1664525 + 1013904223
+			img.Pix[j] = uint8(k >> 24)
+			if j%4 == 3 {
+				img.Pix[j] = 0xff
+			}
+		}
+		ds.Images = append(ds.Images, img)
+		ds.Labels = append(ds.Labels, i%2)
+		ds.Sources = append(ds.Sources, "noise.png")
+	}
+	return ds
 }

@@ -106,7 +106,7 @@ func BenchmarkParams(b *testing.B) {
 	p, idx := benchPipeline(), benchIndices()
 	start := cpuTime()
 	for i := range b.N {
-		if _, err := Params(p, 1, idx, 0, i*benchBatch); err != nil {
+		if _, err := Params(p, benchSize, 1, idx, 0, i*benchBatch); err != nil {
 			b.Fatal(err)
 		}
 	}
