@@ -13,7 +13,7 @@ import (
 // batches of 64 images at 224, on the host (data.Batcher over all cores)
 // and on the backend (Augmenter). Run:
 //
-//	GOEXPERIMENT=simd go test ./toolkit/transforms/devaug -run XXX -bench . -benchtime 20x
+//	GOEXPERIMENT=simd go test ./toolkit/transforms/devaug -run XXX -bench . -benchtime 5x
 //
 // See docs/pipeline.md for results and what they do not measure.
 const benchSize, benchBatch = 224, 64
@@ -21,6 +21,13 @@ const benchSize, benchBatch = 224, 64
 func benchPipeline() transforms.Pipeline {
 	return transforms.Pipeline{Size: benchSize, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.5, 0.5, 0.5},
 		HFlip: true, VFlip: true, Degrees: 30}
+}
+
+// benchCrop adds RandomResizedCrop (images stored at LoadSize, 256).
+func benchCrop() transforms.Pipeline {
+	p := benchPipeline()
+	p.Crop = true
+	return p
 }
 
 func benchIndices() []int {
@@ -126,4 +133,47 @@ func report(b *testing.B, start time.Duration) {
 	n := float64(b.N * benchBatch)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "img/s")
 	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/n, "cpu-ms/img")
+}
+
+// BenchmarkHostCrop and BenchmarkDeviceCrop add the crop (stored at 256,
+// cropped and resized to 224).
+func BenchmarkHostCrop(b *testing.B) {
+	p := benchCrop()
+	host := data.Batcher{Data: noisyImages(benchBatch, p.LoadSize()), Transform: p, Seed: 1}
+	idx := benchIndices()
+	b.ResetTimer()
+	start := cpuTime()
+	for i := range b.N {
+		images, labels, err := host.Tensors(idx, 0, i*benchBatch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		images.FinalizeAll()
+		labels.FinalizeAll()
+	}
+	report(b, start)
+}
+
+func BenchmarkDeviceCrop(b *testing.B) {
+	p := benchCrop()
+	a, err := New(testBackend(b), noisyImages(benchBatch, p.LoadSize()), p, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	idx := benchIndices()
+	if _, _, err := a.Tensors(idx, 0, 0); err != nil { // compile outside the timing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := cpuTime()
+	for i := range b.N {
+		images, labels, err := a.Tensors(idx, 0, i*benchBatch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		images.FinalizeAll()
+		labels.FinalizeAll()
+	}
+	report(b, start)
 }
