@@ -24,6 +24,7 @@ import (
 	"github.com/debiaser/debiaser/toolkit/sampling"
 	"github.com/debiaser/debiaser/toolkit/train"
 	"github.com/debiaser/debiaser/toolkit/transforms"
+	"github.com/debiaser/debiaser/toolkit/transforms/devaug"
 )
 
 // Experiment builds one training run. Every method sets fields of its
@@ -165,6 +166,14 @@ func (e *Experiment) Rotate(degrees float64) *Experiment {
 
 // Crop turns on random resized crops for training (centre crop for validation).
 func (e *Experiment) Crop(on bool) *Experiment { return e.set(func(c *config.Config) { c.Crop = on }) }
+
+// AugmentOn sets augment_on, where training augmentation runs: "host"
+// (the default: per sample in Go) or "device" (in a graph on the backend,
+// on the training images uploaded once; same batches as the host: see
+// toolkit/transforms/devaug).
+func (e *Experiment) AugmentOn(where string) *Experiment {
+	return e.set(func(c *config.Config) { c.AugmentOn = where })
+}
 
 // Model is the study's load_model(model_id, pretrained, full).
 func (e *Experiment) Model(name string, pretrained, full bool) *Experiment {
@@ -375,6 +384,16 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		return nil, err
 	}
 
+	var trainBatches batchMaker = &data.Batcher{Data: trainSet, Transform: pipe.InMode(transforms.Train), Seed: cfg.Seed}
+	if cfg.AugmentOn == config.AugmentDevice {
+		aug, err := devaug.New(backend, trainSet, pipe.InMode(transforms.Train), cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("experiment: augment_on %s: %w", cfg.AugmentOn, err)
+		}
+		defer aug.Close()
+		trainBatches = aug
+	}
+
 	logPath := e.logPath
 	if logPath == "" && e.logDir != "" {
 		logPath = filepath.Join(e.logDir, logName(cfg.LogID, e.note, time.Now())+".json")
@@ -388,8 +407,8 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
 		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
 		Batcher: &batcher{
-			train: data.Batcher{Data: trainSet, Transform: pipe.InMode(transforms.Train), Seed: cfg.Seed},
-			valid: data.Batcher{Data: validSet, Transform: pipe.InMode(transforms.Eval), Seed: cfg.Seed},
+			train: trainBatches,
+			valid: &data.Batcher{Data: validSet, Transform: pipe.InMode(transforms.Eval), Seed: cfg.Seed},
 		},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
 		Context:       mctx,
@@ -407,9 +426,17 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	return res, runErr
 }
 
-// batcher adapts data.Batcher to train.Batcher: training samples get the
-// random transforms, validation samples the deterministic ones.
-type batcher struct{ train, valid data.Batcher }
+// batchMaker makes the batch of the samples at indices, starting at
+// position in epoch's order: data.Batcher (host) and devaug.Augmenter
+// (device).
+type batchMaker interface {
+	Tensors(indices []int, epoch, position int) (images, labels *tensors.Tensor, err error)
+}
+
+// batcher adapts batch makers to train.Batcher: training samples get the
+// random transforms (on the host or the device), validation samples the
+// deterministic ones (on the host).
+type batcher struct{ train, valid batchMaker }
 
 func (b *batcher) Batch(indices []int, epoch, position int, training bool) (images, labels *tensors.Tensor, err error) {
 	if training {

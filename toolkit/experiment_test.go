@@ -2,6 +2,8 @@ package toolkit
 
 import (
 	gocontext "context"
+	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -154,5 +156,54 @@ func TestMixedPrecisionRun(t *testing.T) {
 	}
 	if _, err := tiny(t).Precision("fp8").Run(gocontext.Background()); err == nil || !strings.Contains(err.Error(), "precision") {
 		t.Errorf("precision fp8: %v", err)
+	}
+}
+
+// Augmenting on the device trains on the same batches as on the host: the
+// two runs write the same log, bit for bit, but for the clock.
+func TestAugmentOnDeviceMatchesHost(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		set  func(*Experiment) *Experiment
+	}{
+		{"flips rotate", func(e *Experiment) *Experiment { return e.Flips(true, true).Rotate(30) }},
+		{"crop flips", func(e *Experiment) *Experiment { return e.Crop(true).Flips(true, false) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := map[string]*runlog.Log{}
+			for _, where := range []string{config.AugmentHost, config.AugmentDevice} {
+				res, err := tt.set(tiny(t)).AugmentOn(where).Run(gocontext.Background())
+				if err != nil {
+					t.Fatalf("augment_on %s: %v", where, err)
+				}
+				l, err := runlog.Read(res.LogPath)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l.Run.Status != runlog.StatusFinished || l.Run.EpochsDone != 2 || l.VarDict.AugmentOn != where {
+					t.Errorf("augment_on %s: status %q, %d epochs, var_dict augment_on %q", where, l.Run.Status, l.Run.EpochsDone, l.VarDict.AugmentOn)
+				}
+				logs[where] = l
+			}
+			host, dev := logs[config.AugmentHost], logs[config.AugmentDevice]
+			for _, l := range []*runlog.Log{host, dev} {
+				l.Run.WallSeconds, l.Results.EpochSeconds, l.Date = 0, nil, ""
+				l.VarDict.AugmentOn = ""
+			}
+			hj, _ := json.Marshal(host)
+			dj, _ := json.Marshal(dev)
+			if string(hj) != string(dj) {
+				t.Errorf("device augmentation changed the run: train loss %v (host %v), valid loss %v (host %v)",
+					dev.Results.TrainLoss, host.Results.TrainLoss, dev.Results.ValidLoss, host.Results.ValidLoss)
+			}
+		})
+	}
+}
+
+func TestAugmentOnUnknown(t *testing.T) {
+	_, err := tiny(t).AugmentOn("gpu").Run(gocontext.Background())
+	var fe *config.FieldError
+	if !errors.As(err, &fe) || fe.Key != "augment_on" {
+		t.Errorf("err = %v, want a field error on augment_on", err)
 	}
 }

@@ -14,6 +14,12 @@ const (
 	SamplingUndersampling = "undersampling"
 )
 
+// Where training augmentation runs (augment_on).
+const (
+	AugmentHost   = "host"
+	AugmentDevice = "device"
+)
+
 // Regularisation strategies of the optimizer (the study's reg_strategy).
 const (
 	RegNone        = "none"
@@ -48,6 +54,10 @@ type Config struct {
 	Rotate        bool      `json:"rotate"`
 	Degrees       float64   `json:"degrees"`
 	Crop          bool      `json:"crop"`
+	// AugmentOn is where training augmentation runs: "host" (Go, per
+	// sample, on the CPU) or "device" (inside a graph on the backend, on
+	// images uploaded once; see toolkit/transforms/devaug). Empty is host.
+	AugmentOn string `json:"augment_on"`
 
 	// Model (the study's load_model).
 	ModelName   string  `json:"model_name"`
@@ -104,6 +114,7 @@ func Defaults() Config {
 		NormalizeStd:     []float64{0.5, 0.5, 0.5},
 		Rotate:           true,
 		Degrees:          30,
+		AugmentOn:        AugmentHost,
 		ModelName:        "resnet18",
 		Pretrained:       true,
 		Dropout:          0.5,

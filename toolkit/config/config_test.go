@@ -129,6 +129,7 @@ func TestValidate(t *testing.T) {
 		{"normalize_mean", func(c *Config) { c.NormalizeMean = []float64{1, 2} }},
 		{"normalize_std", func(c *Config) { c.NormalizeStd = []float64{0} }},
 		{"degrees", func(c *Config) { c.Degrees = 200 }},
+		{"augment_on", func(c *Config) { c.AugmentOn = "gpu" }},
 		{"dropout", func(c *Config) { c.Dropout = 1 }},
 		{"beta", func(c *Config) { c.Beta = 1 }},
 		{"gamma", func(c *Config) { c.Gamma = -1 }},

@@ -55,6 +55,9 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"", "float32", "bfloat16", "bf16"}, c.Precision) {
 		bad("precision", "unknown %q (valid: float32, bfloat16)", c.Precision)
 	}
+	if !slices.Contains([]string{"", AugmentHost, AugmentDevice}, c.AugmentOn) {
+		bad("augment_on", "unknown %q (valid: host, device)", c.AugmentOn)
+	}
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		bad("dropout", "must be in [0, 1), got %g", c.Dropout)
 	}

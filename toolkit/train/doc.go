@@ -13,4 +13,10 @@
 // the study recorded them); validation metrics come from one pass over
 // every validation sample in inference mode. Accuracies divide by the
 // number of samples, including a short last batch.
+//
+// The input pipeline does not wait on the model: the next training batch
+// is made on a goroutine while the current step trains (the batcher's
+// output depends only on indices, epoch and position, so a run is the
+// same as making batches one by one; tested). Validation batches are made
+// in line.
 package train

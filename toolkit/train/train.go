@@ -37,7 +37,11 @@ type Sampler interface {
 // labels int32 [n]. With train set, indices are into Setup.Train and the
 // random training transforms apply; otherwise into Setup.Valid. position
 // is where the batch starts in the epoch's order: with the epoch it seeds
-// each sample's randomness.
+// each sample's randomness, so a batch depends on its arguments only.
+//
+// Run makes each training batch one step ahead, on a goroutine, while the
+// previous step trains: Batch is called from that goroutine, one call at
+// a time, concurrently with the backend running the training step.
 type Batcher interface {
 	Batch(indices []int, epoch, position int, train bool) (images, labels *tensors.Tensor, err error)
 }
@@ -82,6 +86,10 @@ type Setup struct {
 	Progress io.Writer
 	// Now is the clock (tests set it for deterministic logs).
 	Now func() time.Time
+
+	// sequential makes each training batch just before its step instead
+	// of one step ahead on a goroutine (tests compare the two).
+	sequential bool
 }
 
 // Result is a finished (or stopped) run.
@@ -296,12 +304,27 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 	bs := r.Config.BatchSize
 	var lossSum float64
 	numBatches := (len(indices) + bs - 1) / bs
+	batchAt := func(b int) []int { return indices[b*bs : min((b+1)*bs, len(indices))] }
+	makeBatch := func(b int) (images, labels *tensors.Tensor, err error) {
+		return r.Batcher.Batch(batchAt(b), epoch, b*bs, true)
+	}
+	var pre *prefetcher
+	if !r.sequential {
+		pre = startPrefetch(numBatches, makeBatch)
+		defer pre.stop()
+	}
 	for b := 0; b < numBatches; b++ {
 		if err := goctx.Err(); err != nil {
 			return rec, err
 		}
-		batch := indices[b*bs : min((b+1)*bs, len(indices))]
-		images, labels, err := r.Batcher.Batch(batch, epoch, b*bs, true)
+		batch := batchAt(b)
+		var images, labels *tensors.Tensor
+		if pre != nil {
+			item := pre.next()
+			images, labels, err = item.images, item.labels, item.err
+		} else {
+			images, labels, err = makeBatch(b)
+		}
 		if err != nil {
 			return rec, fmt.Errorf("train: epoch %d: %w", epoch, err)
 		}

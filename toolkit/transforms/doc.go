@@ -29,6 +29,10 @@
 //	train := &data.Batcher{Data: split.Train, Transform: pipe, Seed: cfg.Seed}
 //	valid := &data.Batcher{Data: split.Valid, Transform: pipe.InMode(transforms.Eval)}
 //
+// Draw returns one sample's randomness (Apply draws through it), so the
+// graph version of flips and rotation in toolkit/transforms/devaug
+// (config augment_on: "device") gets the same augmentation per sample.
+//
 // Pipeline implements data.Transform; Examples returns before/after pairs
 // for notebooks. Resizing, cropping and flipping use
 // github.com/disintegration/imaging (its Linear filter is Pillow's

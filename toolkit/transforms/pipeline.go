@@ -153,23 +153,56 @@ func (p Pipeline) Apply(img image.Image, rng *rand.Rand) (*image.NRGBA, error) {
 	if rng == nil {
 		return nil, errors.New("transforms: train mode needs a random source")
 	}
+	d := p.Draw(img.Bounds(), rng)
 	var out *image.NRGBA
 	if p.Crop {
-		r := randomResizedCrop(img.Bounds(), rng)
-		out = imaging.Resize(imaging.Crop(img, r), p.Size, p.Size, imaging.Linear)
+		out = imaging.Resize(imaging.Crop(img, d.Crop), p.Size, p.Size, imaging.Linear)
 	} else {
 		out = resize(img, p.Size)
 	}
-	if p.HFlip && rng.Float64() < 0.5 {
+	if d.HFlip {
 		out = imaging.FlipH(out)
 	}
-	if p.VFlip && rng.Float64() < 0.5 {
+	if d.VFlip {
 		out = imaging.FlipV(out)
 	}
 	if p.Degrees > 0 {
-		out = rotate(out, (2*rng.Float64()-1)*p.Degrees)
+		out = rotate(out, d.Angle)
 	}
 	return out, nil
+}
+
+// Drawn is the randomness of one Train-mode sample. Apply draws it with
+// Draw and then applies it; other implementations of the same transforms
+// (toolkit/transforms/devaug, on the backend) draw it the same way, so a
+// sample gets the same augmentation wherever it runs.
+type Drawn struct {
+	// Crop is the RandomResizedCrop rectangle; the whole image without crop.
+	Crop image.Rectangle
+	// HFlip and VFlip say whether the sample is flipped.
+	HFlip, VFlip bool
+	// Angle is the counter-clockwise rotation in degrees (0 without rotation).
+	Angle float64
+}
+
+// Draw draws one Train-mode sample's randomness from rng, for an image
+// with bounds b, in the order of the package documentation: crop, hflip,
+// vflip, angle. Only the enabled transforms draw.
+func (p Pipeline) Draw(b image.Rectangle, rng *rand.Rand) Drawn {
+	d := Drawn{Crop: b}
+	if p.Crop {
+		d.Crop = randomResizedCrop(b, rng)
+	}
+	if p.HFlip {
+		d.HFlip = rng.Float64() < 0.5
+	}
+	if p.VFlip {
+		d.VFlip = rng.Float64() < 0.5
+	}
+	if p.Degrees > 0 {
+		d.Angle = (2*rng.Float64() - 1) * p.Degrees
+	}
+	return d
 }
 
 // Normalize writes img as HWC float32 values (pixel/255 - Mean) / Std to
