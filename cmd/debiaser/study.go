@@ -23,6 +23,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	size := fs.Int("image-size", 0, "image_size override")
 	batch := fs.Int("batch-size", 0, "batch_size override")
 	precision := fs.String("precision", "", "precision override: float32 or bfloat16")
+	augmentOn := fs.String("augment-on", "", "augment_on override: host or device (training batches augmented inside a graph on the backend)")
 	methods := fs.String("methods", "", "comma-separated method names (default: all 13; see the list below)")
 	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
 	backend := fs.String("backend", "", "GoMLX backend: gofast, go, xla:cpu, xla:cuda, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
@@ -71,6 +72,9 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *precision != "" {
 		cfg.Precision = *precision
+	}
+	if *augmentOn != "" {
+		cfg.AugmentOn = *augmentOn
 	}
 	if *backend != "" {
 		cfg.Backend = *backend

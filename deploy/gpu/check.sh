@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The GPU check of issue 10, one prepared run (device tool: carry ["bin"], timeout_s ~540):
-#   bash deploy/gpu/check.sh
+# The GPU check of issue 10, prepared for two device calls (carry ["bin"]; steps as arguments):
+#   bash deploy/gpu/check.sh 1 2 3     (timeout_s ~330: about 4 minutes expected)
+#   bash deploy/gpu/check.sh 4         (timeout_s ~480)
 # Steps, each under its own timeout so one failure leaves the others' output:
 #   1. the machine, and what `debiaser backends` says of the CUDA plugin (env, device line);
 #   2. a bf16 ResNet-18 step compiles and runs (the go-xla bf16 literal fix, toolkit/xlafix);
 #   3. `debiaser bench`: our ResNet-18 training step, float32 and bfloat16, batches 64 and 128,
 #      224x224, and the PyTorch anchor in the same call, with the ratio;
 #   4. the full study: 13 methods x 50 epochs, ResNet-18 at 224, 1,500 train / 500 valid
-#      (generated shapes-study data: the flowers are not on that machine), bfloat16, wall time.
+#      (generated shapes-study data: the flowers are not on that machine), bfloat16, training
+#      batches augmented on the GPU (AUGMENT_ON=host for the host pipeline), wall time.
 # check.log and bench.json go to $OUT (or out/gpu; the device tool returns at most 8 files), the
 # 13 study logs to $STUDY_DIR (default /tmp/debiaser-study); everything is printed.
 set -u
 cd "$(dirname "$0")/../.."
+steps=" ${*:-1 2 3 4} "
+want() { [[ "$steps" == *" $1 "* ]]; }
 out=${OUT:-out/gpu}
 mkdir -p "$out"
 bin=bin/debiaser-xla
@@ -26,19 +30,27 @@ run 10 nproc
 if [ ! -x "$bin" ] || [ -z "$plugin" ]; then log "missing: binary $bin (run deploy/gpu/build.sh, carry bin) or plugin '$plugin'"; exit 1; fi
 backend="xla:$plugin"
 
+if want 1; then
 log "1. backends"
 run 60 "$bin" backends --backend "$backend"
+fi
 
+if want 2; then
 log "2. bf16 ResNet-18 step (compile check)"
 run 120 "$bin" bench --backend "$backend" --model resnet18 --batches 32 --size 224 --precision bfloat16 --warmup 1 --steps 3
+fi
 
+if want 3; then
 log "3. bench against PyTorch"
 torch=()
 [ -f bin/torch_resnet18_bench.py ] && torch=(--torch bin/torch_resnet18_bench.py --python "$python" --torch-device cuda --torch-modes fp32,fp32_cl,bf16_cl)
 run 300 "$bin" bench --backend "$backend" --model resnet18 --batches 64,128 --size 224 --precision float32,bfloat16 \
-  --warmup 5 --steps 20 --json "$out/bench.json" "${torch[@]}"
+  --warmup 5 --steps 20 --max-seconds 200 --json "$out/bench.json" "${torch[@]}"
+fi
 
-log "4. full study"
+if want 4; then
+log "4. full study (augment_on ${AUGMENT_ON:-device})"
 run "${STUDY_TIMEOUT:-420}" "$bin" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false \
-  --epochs 50 --image-size 224 --precision bfloat16 --logdir "${STUDY_DIR:-/tmp/debiaser-study}"
+  --epochs 50 --image-size 224 --precision bfloat16 --augment-on "${AUGMENT_ON:-device}" --logdir "${STUDY_DIR:-/tmp/debiaser-study}"
+fi
 log done
