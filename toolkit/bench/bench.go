@@ -167,6 +167,7 @@ func newStepper(backend backends.Backend, o Options, precision string, batch int
 		return nil, err
 	}
 	mctx := context.New()
+	mctx.SetParam(context.ParamInitialSeed, int64(1)) // same initial weights for every precision
 	if err := model.Init(mctx, backend); err != nil {
 		return nil, err
 	}
