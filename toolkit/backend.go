@@ -162,7 +162,7 @@ func describe(b backends.Backend, why string) string {
 // and version, the first device as the plugin describes it, and the NVIDIA
 // GPUs the driver lists (/proc/driver/nvidia), or the CPU for xla:cpu.
 func DeviceLine(b backends.Backend) string {
-	b = xlafix.Unwrap(b)
+	b = unwrapAll(b)
 	cpu := device.ReadCPU(device.CPUInfoPath).String()
 	switch bb := b.(type) {
 	case *gobackend.Backend:

@@ -185,6 +185,12 @@ func (e *Experiment) Weights(path string) *Experiment {
 	return e.set(func(c *config.Config) { c.WeightsPath = path })
 }
 
+// DropLast leaves out each epoch's last partial training batch (config
+// key drop_last): one training-step shape, one XLA compile.
+func (e *Experiment) DropLast(on bool) *Experiment {
+	return e.set(func(c *config.Config) { c.DropLast = on })
+}
+
 // Precision is the compute type: "float32" (default) or "bfloat16" (mixed
 // precision: bf16 convolutions and activations, float32 variables, batch
 // norm statistics, loss and optimizer state; see models.ComputeDType).
@@ -367,7 +373,11 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt, err := optim.New(cfg, (len(epochSize)+cfg.BatchSize-1)/cfg.BatchSize)
+	steps := (len(epochSize) + cfg.BatchSize - 1) / cfg.BatchSize
+	if cfg.DropLast {
+		steps = len(epochSize) / cfg.BatchSize
+	}
+	opt, err := optim.New(cfg, max(steps, 1))
 	if err != nil {
 		return nil, err
 	}

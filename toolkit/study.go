@@ -68,13 +68,19 @@ type StudyRow struct {
 	Log     *runlog.Log
 	Seconds float64 // wall time of the run; 0 when its log was already finished
 	Skipped bool    // an earlier finished log was kept
+	// Compiles and CompileSeconds: the graphs the backend compiled during
+	// the run and the time that took (part of Seconds).
+	Compiles       int
+	CompileSeconds float64
 }
 
 // StudyResult is the whole study: rows in method order and the wall time.
 type StudyResult struct {
-	Rows    []StudyRow
-	Seconds float64
-	Backend string
+	Rows           []StudyRow
+	Seconds        float64
+	Backend        string
+	Compiles       int     // graphs compiled by the whole study
+	CompileSeconds float64 // time spent compiling them
 }
 
 // RunStudy trains the base recipe once per method on one backend (made
@@ -120,6 +126,8 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	if err != nil {
 		return nil, err
 	}
+	var stats CompileStats
+	backend = WithCompileStats(backend, &stats)
 	res := &StudyResult{Backend: info}
 	fmt.Fprintf(progress, "%s\n%d methods, %d train / %d valid images, %s at %d, %d epochs, precision %s\n",
 		info, len(methods), split.Train.Len(), split.Valid.Len(), base.ModelName, base.ImageSize, base.Epochs, base.Precision)
@@ -132,13 +140,14 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 			fmt.Fprintf(progress, "%-26s already done\n", m.Name)
 			continue
 		}
-		t0 := time.Now()
+		t0, c0, d0 := time.Now(), stats.Count(), stats.Duration()
 		e := m.Apply(FromConfig(base)).Datasets(split.Train, split.Valid).UseBackend(backend).Note(m.Name).LogPath(path)
 		if o.Verbose {
 			e = e.Verbose(progress)
 		}
 		r, err := e.Run(ctx)
 		row.Seconds = time.Since(t0).Seconds()
+		row.Compiles, row.CompileSeconds = stats.Count()-c0, (stats.Duration() - d0).Seconds()
 		if r != nil {
 			row.Log = r.Log
 		}
@@ -147,10 +156,13 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 		}
 		res.Rows = append(res.Rows, row)
 		acc := r.Log.Results.ValidAccuracy
-		fmt.Fprintf(progress, "%-26s %3d epochs  valid accuracy %.4f  %6.1f s\n", m.Name, len(acc), acc[len(acc)-1], row.Seconds)
+		fmt.Fprintf(progress, "%-26s %3d epochs  valid accuracy %.4f  %6.1f s (%d compiles, %.1f s)\n",
+			m.Name, len(acc), acc[len(acc)-1], row.Seconds, row.Compiles, row.CompileSeconds)
 	}
 	res.Seconds = time.Since(start).Seconds()
-	fmt.Fprintf(progress, "%d methods in %.1f s (wall time, data loading and compiles included)\n", len(methods), res.Seconds)
+	res.Compiles, res.CompileSeconds = stats.Count(), stats.Duration().Seconds()
+	fmt.Fprintf(progress, "%d methods in %.1f s wall time (data loading included), %d compiles taking %.1f s of it\n",
+		len(methods), res.Seconds, res.Compiles, res.CompileSeconds)
 	return res, nil
 }
 

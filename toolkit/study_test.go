@@ -3,6 +3,7 @@ package toolkit
 import (
 	gocontext "context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/debiaser/debiaser/toolkit/config"
@@ -59,5 +60,45 @@ func TestRunStudyResumes(t *testing.T) {
 	var fe *config.FieldError
 	if _, err := RunStudy(gocontext.Background(), cfg, StudyOptions{LogDir: dir, Methods: []string{"SMOTE"}}); !errors.As(err, &fe) || fe.Key != "methods" {
 		t.Errorf("unknown method: %v", err)
+	}
+}
+
+// drop_last: the training step has one input shape, so the backend
+// compiles one graph fewer per run, and every epoch trains on whole batches.
+func TestDropLastCompilesOnce(t *testing.T) {
+	compiles := func(dropLast bool) (int, *Result) {
+		var stats CompileStats
+		b, _, err := SelectBackend("gofast")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := tiny(t).DropLast(dropLast).UseBackend(WithCompileStats(b, &stats)).Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stats.Count(), res
+	}
+	keep, _ := compiles(false)
+	drop, res := compiles(true)
+	if drop != keep-1 {
+		t.Errorf("compiles with drop_last %d, without %d: want one fewer", drop, keep)
+	}
+	bs := res.Config.BatchSize
+	if len(res.Log.Results.SampledClassCounts) == 0 {
+		t.Fatal("no sampled class counts in the log")
+	}
+	for e, counts := range res.Log.Results.SampledClassCounts {
+		n := 0
+		for _, c := range counts {
+			n += c
+		}
+		if n == 0 || n%bs != 0 {
+			t.Errorf("epoch %d trained %d samples, not a multiple of batch_size %d", e, n, bs)
+		}
+	}
+	t.Logf("compiles: %d keeping the last partial batch, %d dropping it", keep, drop)
+	// Fewer samples than one batch: a clear error, not an empty epoch.
+	if _, err := tiny(t).DropLast(true).BatchSize(64).Run(gocontext.Background()); err == nil || !strings.Contains(err.Error(), "drop_last") {
+		t.Errorf("drop_last with 42 samples and batch 64: %v", err)
 	}
 }

@@ -24,6 +24,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batch := fs.Int("batch-size", 0, "batch_size override")
 	precision := fs.String("precision", "", "precision override: float32 or bfloat16")
 	augmentOn := fs.String("augment-on", "", "augment_on override: host or device (training batches augmented inside a graph on the backend)")
+	dropLast := fs.Bool("drop-last", false, "drop_last: leave out each epoch's last partial training batch (one training-step shape: one XLA compile instead of two)")
 	methods := fs.String("methods", "", "comma-separated method names (default: all 13; see the list below)")
 	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
 	backend := fs.String("backend", "", "GoMLX backend: gofast, go, xla:cpu, xla:cuda, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
@@ -73,6 +74,9 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *precision != "" {
 		cfg.Precision = *precision
 	}
+	if *dropLast {
+		cfg.DropLast = true
+	}
 	if *augmentOn != "" {
 		cfg.AugmentOn = *augmentOn
 	}
@@ -98,6 +102,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := t.Write(stdout, "text"); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "study: %d methods in %.1f s wall time on %s\n", len(res.Rows), res.Seconds, res.Backend)
+	fmt.Fprintf(stdout, "study: %d methods in %.1f s wall time (%d graph compiles, %.1f s) on %s\n",
+		len(res.Rows), res.Seconds, res.Compiles, res.CompileSeconds, res.Backend)
 	return nil
 }

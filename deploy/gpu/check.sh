@@ -9,7 +9,9 @@
 #      224x224, and the PyTorch anchor in the same call, with the ratio;
 #   4. the full study: 13 methods x 50 epochs, ResNet-18 at 224, 1,500 train / 500 valid
 #      (generated shapes-study data: the flowers are not on that machine), bfloat16, training
-#      batches augmented on the GPU (AUGMENT_ON=host for the host pipeline), wall time.
+#      batches augmented on the GPU (AUGMENT_ON=host for the host pipeline), whole batches only
+#      (--drop-last: one training-step compile per run; DROP_LAST= keeps the study's partial
+#      batch), wall time and the compile count and time.
 # check.log and bench.json go to $OUT (or out/gpu; the device tool returns at most 8 files), the
 # 13 study logs to $STUDY_DIR (default /tmp/debiaser-study); everything is printed.
 set -u
@@ -51,6 +53,6 @@ fi
 if want 4; then
 log "4. full study (augment_on ${AUGMENT_ON:-device})"
 run "${STUDY_TIMEOUT:-420}" "$bin" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false \
-  --epochs 50 --image-size 224 --precision bfloat16 --augment-on "${AUGMENT_ON:-device}" --logdir "${STUDY_DIR:-/tmp/debiaser-study}"
+  --epochs 50 --image-size 224 --precision bfloat16 --augment-on "${AUGMENT_ON:-device}" ${DROP_LAST---drop-last} --logdir "${STUDY_DIR:-/tmp/debiaser-study}"
 fi
 log done

@@ -33,14 +33,19 @@ const (
 // the study's baseline recipe.
 type Config struct {
 	// Data (the study's load_image).
-	Dataset          string  `json:"dataset"`    // embedded dataset name, e.g. "mnist-lt"; empty when paths are used
-	TrainPath        string  `json:"train_path"` // image folder with one sub-folder per class
-	ValidPath        string  `json:"valid_path"` // empty: split TrainPath by ValidFraction
-	ValidFraction    float64 `json:"valid_fraction"`
-	ImbalanceFactor  float64 `json:"imbalance_factor"` // for long-tailed embedded datasets
-	SkipBadFiles     bool    `json:"skip_bad_files"`
-	BatchSize        int     `json:"batch_size"`
-	SamplingStrategy string  `json:"sampling_strategy"`
+	Dataset         string  `json:"dataset"`    // embedded dataset name, e.g. "mnist-lt"; empty when paths are used
+	TrainPath       string  `json:"train_path"` // image folder with one sub-folder per class
+	ValidPath       string  `json:"valid_path"` // empty: split TrainPath by ValidFraction
+	ValidFraction   float64 `json:"valid_fraction"`
+	ImbalanceFactor float64 `json:"imbalance_factor"` // for long-tailed embedded datasets
+	SkipBadFiles    bool    `json:"skip_bad_files"`
+	BatchSize       int     `json:"batch_size"`
+	// DropLast leaves out each epoch's last partial training batch (as
+	// PyTorch's DataLoader(drop_last=True)): every step then has one input
+	// shape, so XLA compiles the training step once instead of twice. The
+	// study kept the partial batch (false).
+	DropLast         bool   `json:"drop_last"`
+	SamplingStrategy string `json:"sampling_strategy"`
 	// SamplingWeight is the per-sample weight of weighted sampling:
 	// "inverse" (1/n_c, torchsampler's) or "inverse_sqrt" (1/sqrt(n_c)).
 	SamplingWeight string `json:"sampling_weight"`

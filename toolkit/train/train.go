@@ -297,11 +297,18 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 	if err != nil {
 		return rec, fmt.Errorf("train: epoch %d sampling: %w", epoch, err)
 	}
+	bs := r.Config.BatchSize
+	if r.Config.DropLast {
+		full := len(indices) / bs * bs
+		if full == 0 {
+			return rec, fmt.Errorf("train: epoch %d: drop_last with %d samples drawn and batch_size %d leaves no batch", epoch, len(indices), bs)
+		}
+		indices = indices[:full]
+	}
 	rec.SampledCounts = make([]int, r.numClasses)
 	for _, i := range indices {
 		rec.SampledCounts[r.Train.Labels[i]]++
 	}
-	bs := r.Config.BatchSize
 	var lossSum float64
 	numBatches := (len(indices) + bs - 1) / bs
 	batchAt := func(b int) []int { return indices[b*bs : min((b+1)*bs, len(indices))] }

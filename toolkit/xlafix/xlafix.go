@@ -27,6 +27,10 @@ func Unwrap(b backends.Backend) backends.Backend {
 
 type backend struct{ backends.Backend }
 
+// Unwrap returns the wrapped backend (for callers that look through
+// wrappers generically).
+func (b *backend) Unwrap() backends.Backend { return b.Backend }
+
 // Builder wraps the inner backend's builder.
 func (b *backend) Builder(name string) backends.Builder {
 	inner := b.Backend.Builder(name)
