@@ -59,7 +59,7 @@ func TestBenchBadFlags(t *testing.T) {
 func TestStudyCommand(t *testing.T) {
 	dir := t.TempDir()
 	out, _, err := runCLI(t, "study", "--dataset", "shapes-study", "--model", "small_cnn", "--pretrained", "false",
-		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--logdir", dir)
+		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--drop-last", "--logdir", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +69,13 @@ func TestStudyCommand(t *testing.T) {
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "MSFE.json"))
-	if err != nil || !strings.Contains(string(data), `"augment_on":"device"`) {
-		t.Errorf("MSFE log: %v, augment_on device not in its var_dict", err)
+	if err != nil || !strings.Contains(string(data), `"augment_on":"device"`) || !strings.Contains(string(data), `"drop_last":true`) {
+		t.Errorf("MSFE log: %v, augment_on device or drop_last true not in its var_dict", err)
+	}
+	for _, want := range []string{"graph compiles"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 	if _, _, err := runCLI(t, "study", "--methods", "SMOTE", "--logdir", dir); err == nil || !strings.Contains(err.Error(), `"SMOTE"`) {
 		t.Errorf("unknown method: %v", err)
