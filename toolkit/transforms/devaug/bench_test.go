@@ -84,8 +84,12 @@ func BenchmarkHostUpload(b *testing.B) {
 // backend (gofast here: the "device" is the same CPU); the batch is left
 // on the backend, as the training step takes it.
 func BenchmarkDevice(b *testing.B) {
-	ds := testImages(benchBatch, benchSize)
-	a, err := New(testBackend(b), ds, benchPipeline(), 1)
+	benchDevice(b, benchPipeline(), testImages(benchBatch, benchSize))
+}
+
+// benchDevice times Augmenter.Tensors on ds, compiled outside the timing.
+func benchDevice(b *testing.B, p transforms.Pipeline, ds *data.Dataset) {
+	a, err := New(testBackend(b), ds, p, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -156,24 +160,5 @@ func BenchmarkHostCrop(b *testing.B) {
 
 func BenchmarkDeviceCrop(b *testing.B) {
 	p := benchCrop()
-	a, err := New(testBackend(b), noisyImages(benchBatch, p.LoadSize()), p, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	idx := benchIndices()
-	if _, _, err := a.Tensors(idx, 0, 0); err != nil { // compile outside the timing
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	start := cpuTime()
-	for i := range b.N {
-		images, labels, err := a.Tensors(idx, 0, i*benchBatch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		images.FinalizeAll()
-		labels.FinalizeAll()
-	}
-	report(b, start)
+	benchDevice(b, p, noisyImages(benchBatch, p.LoadSize()))
 }
