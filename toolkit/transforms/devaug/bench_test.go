@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomlx/gomlx/backends"
+
 	"github.com/debiaser/debiaser/toolkit/data"
 	"github.com/debiaser/debiaser/toolkit/transforms"
 )
@@ -41,8 +43,13 @@ func benchIndices() []int {
 // BenchmarkHost is today's pipeline: per-sample Go transforms into a
 // float32 tensor in host memory (a GPU step would then copy it over).
 func BenchmarkHost(b *testing.B) {
-	ds := testImages(benchBatch, benchSize)
-	host := data.Batcher{Data: ds, Transform: benchPipeline(), Seed: 1}
+	benchHost(b, benchPipeline(), testImages(benchBatch, benchSize), nil)
+}
+
+// benchHost times the host pipeline on ds; with upload set, each batch is
+// also copied to that backend.
+func benchHost(b *testing.B, p transforms.Pipeline, ds *data.Dataset, upload backends.Backend) {
+	host := data.Batcher{Data: ds, Transform: p, Seed: 1}
 	idx := benchIndices()
 	b.ResetTimer()
 	start := cpuTime()
@@ -50,6 +57,11 @@ func BenchmarkHost(b *testing.B) {
 		images, labels, err := host.Tensors(idx, 0, i*benchBatch)
 		if err != nil {
 			b.Fatal(err)
+		}
+		if upload != nil {
+			if err := images.MaterializeOnDevice(upload, false, 0); err != nil {
+				b.Fatal(err)
+			}
 		}
 		images.FinalizeAll()
 		labels.FinalizeAll()
@@ -60,24 +72,7 @@ func BenchmarkHost(b *testing.B) {
 // BenchmarkHostUpload adds what a training step on the backend then does
 // with the host batch: copy it to the backend.
 func BenchmarkHostUpload(b *testing.B) {
-	ds := testImages(benchBatch, benchSize)
-	host := data.Batcher{Data: ds, Transform: benchPipeline(), Seed: 1}
-	backend := testBackend(b)
-	idx := benchIndices()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := range b.N {
-		images, labels, err := host.Tensors(idx, 0, i*benchBatch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := images.MaterializeOnDevice(backend, false, 0); err != nil {
-			b.Fatal(err)
-		}
-		images.FinalizeAll()
-		labels.FinalizeAll()
-	}
-	report(b, start)
+	benchHost(b, benchPipeline(), testImages(benchBatch, benchSize), testBackend(b))
 }
 
 // BenchmarkDevice draws the parameters on the host and runs Augment on the
@@ -143,19 +138,7 @@ func report(b *testing.B, start time.Duration) {
 // cropped and resized to 224).
 func BenchmarkHostCrop(b *testing.B) {
 	p := benchCrop()
-	host := data.Batcher{Data: noisyImages(benchBatch, p.LoadSize()), Transform: p, Seed: 1}
-	idx := benchIndices()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := range b.N {
-		images, labels, err := host.Tensors(idx, 0, i*benchBatch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		images.FinalizeAll()
-		labels.FinalizeAll()
-	}
-	report(b, start)
+	benchHost(b, p, noisyImages(benchBatch, p.LoadSize()), nil)
 }
 
 func BenchmarkDeviceCrop(b *testing.B) {
