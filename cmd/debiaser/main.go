@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 )
@@ -48,6 +49,35 @@ func init() {
 	}
 }
 
+// envCPUProfile names a file for a Go CPU profile of the whole command
+// (go tool pprof reads it): where the host's time goes, and how much of it
+// is spent waiting in the backend (cgo calls on XLA).
+const envCPUProfile = "DEBIASER_CPUPROFILE"
+
+// startProfile starts a CPU profile into path ("" does nothing) and returns
+// what stops it; failures are reported on w and leave the command running.
+func startProfile(path string, w io.Writer) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(w, "debiaser: %s: %v (no profile)\n", envCPUProfile, err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(w, "debiaser: %s: %v (no profile)\n", envCPUProfile, err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(w, "debiaser: %s: %v\n", envCPUProfile, err)
+		}
+	}
+}
+
 // usageError is a mistake on the command line: main prints the usage.
 type usageError struct{ msg string }
 
@@ -56,7 +86,10 @@ func (e usageError) Error() string { return e.msg }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	stopProfile := startProfile(os.Getenv(envCPUProfile), os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "debiaser:", err)
 		var ue usageError
 		if errors.As(err, &ue) {

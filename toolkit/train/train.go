@@ -157,6 +157,9 @@ type runner struct {
 	log          *runlog.Log
 	ckpt         *checkpoints.Handler
 	lastProgress time.Time
+	// trainTime and evalTime split the last epoch's wall time for the
+	// progress line (training steps with their batches; validation).
+	trainTime, evalTime time.Duration
 	// best holds the variables of the best epoch when RestoreBest is set.
 	best map[string]*tensors.Tensor
 }
@@ -310,6 +313,7 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 		rec.SampledCounts[r.Train.Labels[i]]++
 	}
 	var lossSum float64
+	trainStart := time.Now()
 	numBatches := (len(indices) + bs - 1) / bs
 	batchAt := func(b int) []int { return indices[b*bs : min((b+1)*bs, len(indices))] }
 	makeBatch := func(b int) (images, labels *tensors.Tensor, err error) {
@@ -360,9 +364,12 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 			return rec, fmt.Errorf("train: epoch %d hook: %w", epoch, err)
 		}
 	}
+	evalStart := time.Now()
+	r.trainTime = evalStart.Sub(trainStart)
 	if rec.ValidLoss, rec.ValidTrue, rec.ValidPred, rec.ValidScores, err = r.evaluate(goctx, r.Valid, epoch); err != nil {
 		return rec, err
 	}
+	r.evalTime = time.Since(evalStart)
 	rec.LR = r.learningRate()
 	if norms, err := optim.ClassifierNorms(r.ctx); err == nil {
 		rec.ClassifierNorms = norms
@@ -516,9 +523,9 @@ func (r *runner) progressEpoch(epoch int, rec runlog.EpochRecord) {
 	done := r.log.Run.EpochsDone
 	eta := time.Duration(r.log.Run.WallSeconds / float64(done) * float64(r.Config.Epochs-done) * float64(time.Second))
 	res := r.log.Results
-	fmt.Fprintf(r.Progress, "\repoch %d/%d  train loss %.4f acc %.4f  valid loss %.4f acc %.4f balanced %.4f  (%.1fs, ETA %s)\n",
+	fmt.Fprintf(r.Progress, "\repoch %d/%d  train loss %.4f acc %.4f  valid loss %.4f acc %.4f balanced %.4f  (%.1fs: train %.2fs, valid %.2fs; ETA %s)\n",
 		epoch+1, r.Config.Epochs, rec.TrainLoss, res.TrainAccuracy[epoch], rec.ValidLoss, res.ValidAccuracy[epoch],
-		res.ValidBalancedAccuracy[epoch], rec.Seconds, eta.Round(time.Second))
+		res.ValidBalancedAccuracy[epoch], rec.Seconds, r.trainTime.Seconds(), r.evalTime.Seconds(), eta.Round(time.Second))
 }
 
 func scalar(t *tensors.Tensor) float64 {
