@@ -15,6 +15,29 @@ type CompileStats struct {
 	mu       sync.Mutex
 	count    int
 	duration time.Duration
+	byName   map[string]*CompileEntry
+	order    []string
+}
+
+// CompileEntry is the compiles of the graphs of one name (GoMLX names a
+// training step's graph after the trainer, an evaluation step's likewise,
+// variable initialisation and augmentation after their own).
+type CompileEntry struct {
+	Name    string
+	Count   int
+	Seconds float64
+}
+
+// ByName returns the compiles grouped by graph name, in the order the
+// names first compiled.
+func (s *CompileStats) ByName() []CompileEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]CompileEntry, 0, len(s.order))
+	for _, name := range s.order {
+		out = append(out, *s.byName[name])
+	}
+	return out
 }
 
 // Count is the number of graphs compiled so far.
@@ -31,11 +54,22 @@ func (s *CompileStats) Duration() time.Duration {
 	return s.duration
 }
 
-func (s *CompileStats) add(d time.Duration) {
+func (s *CompileStats) add(name string, d time.Duration) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.count++
 	s.duration += d
-	s.mu.Unlock()
+	if s.byName == nil {
+		s.byName = map[string]*CompileEntry{}
+	}
+	e, ok := s.byName[name]
+	if !ok {
+		e = &CompileEntry{Name: name}
+		s.byName[name] = e
+		s.order = append(s.order, name)
+	}
+	e.Count++
+	e.Seconds += d.Seconds()
 }
 
 // WithCompileStats returns b counting and timing its compiles in stats.
@@ -58,18 +92,19 @@ func (b *timedBackend) Builder(name string) backends.Builder {
 	if inner == nil {
 		return nil
 	}
-	return &timedBuilder{Builder: inner, stats: b.stats}
+	return &timedBuilder{Builder: inner, stats: b.stats, name: name}
 }
 
 type timedBuilder struct {
 	backends.Builder
 	stats *CompileStats
+	name  string
 }
 
 func (b *timedBuilder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (backends.Executable, error) {
 	start := time.Now()
 	exec, err := b.Builder.Compile(outputs, shardings)
-	b.stats.add(time.Since(start))
+	b.stats.add(b.name, time.Since(start))
 	return exec, err
 }
 

@@ -24,7 +24,6 @@ import (
 	"github.com/debiaser/debiaser/toolkit/sampling"
 	"github.com/debiaser/debiaser/toolkit/train"
 	"github.com/debiaser/debiaser/toolkit/transforms"
-	"github.com/debiaser/debiaser/toolkit/transforms/devaug"
 )
 
 // Experiment builds one training run. Every method sets fields of its
@@ -42,7 +41,10 @@ type Experiment struct {
 	train       *data.Dataset
 	valid       *data.Dataset
 	backend     backends.Backend
-	err         error
+	// inputs, when set (by RunStudy), is shared with other runs on the
+	// same data: validation batches and uploads are made once for all.
+	inputs *runInputs
+	err    error
 }
 
 // New starts from the study's baseline recipe (config.Defaults) on the
@@ -394,13 +396,17 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		return nil, err
 	}
 
+	inputs := e.inputs
+	if inputs == nil {
+		inputs = newRunInputs()
+		defer inputs.close()
+	}
 	var trainBatches batchMaker = &data.Batcher{Data: trainSet, Transform: pipe.InMode(transforms.Train), Seed: cfg.Seed}
 	if cfg.AugmentOn == config.AugmentDevice {
-		aug, err := devaug.New(backend, trainSet, pipe.InMode(transforms.Train), cfg.Seed)
+		aug, err := inputs.augmenter(backend, trainSet, pipe, cfg.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("experiment: augment_on %s: %w", cfg.AugmentOn, err)
 		}
-		defer aug.Close()
 		trainBatches = aug
 	}
 
@@ -416,10 +422,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		Config: cfg, Train: trainSet, Valid: validSet,
 		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
 		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
-		Batcher: &batcher{
-			train: trainBatches,
-			valid: &data.Batcher{Data: validSet, Transform: pipe.InMode(transforms.Eval), Seed: cfg.Seed},
-		},
+		Batcher:       &batcher{train: trainBatches, valid: inputs.validBatches(backend, validSet, pipe, cfg.Seed)},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
 		Context:       mctx,
 		Note:          e.note,
@@ -445,8 +448,14 @@ type batchMaker interface {
 
 // batcher adapts batch makers to train.Batcher: training samples get the
 // random transforms (on the host or the device), validation samples the
-// deterministic ones (on the host).
-type batcher struct{ train, valid batchMaker }
+// deterministic ones (made on the host once, then kept).
+type batcher struct {
+	train batchMaker
+	valid *evalCache
+}
+
+// Kept implements train.BatchKeeper: kept validation batches are not freed.
+func (b *batcher) Kept(t *tensors.Tensor) bool { return b.valid.Kept(t) }
 
 func (b *batcher) Batch(indices []int, epoch, position int, training bool) (images, labels *tensors.Tensor, err error) {
 	if training {

@@ -81,6 +81,9 @@ type StudyResult struct {
 	Backend        string
 	Compiles       int     // graphs compiled by the whole study
 	CompileSeconds float64 // time spent compiling them
+	// CompilesByName groups them by graph name (train step, eval step,
+	// variable initialisation, augmentation).
+	CompilesByName []CompileEntry
 }
 
 // RunStudy trains the base recipe once per method on one backend (made
@@ -128,6 +131,10 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	}
 	var stats CompileStats
 	backend = WithCompileStats(backend, &stats)
+	// The methods train on the same data with the same transforms: the
+	// validation batches and the device augmenter's upload are made once.
+	inputs := newRunInputs()
+	defer inputs.close()
 	res := &StudyResult{Backend: info}
 	fmt.Fprintf(progress, "%s\n%d methods, %d train / %d valid images, %s at %d, %d epochs, precision %s\n",
 		info, len(methods), split.Train.Len(), split.Valid.Len(), base.ModelName, base.ImageSize, base.Epochs, base.Precision)
@@ -142,6 +149,7 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 		}
 		t0, c0, d0 := time.Now(), stats.Count(), stats.Duration()
 		e := m.Apply(FromConfig(base)).Datasets(split.Train, split.Valid).UseBackend(backend).Note(m.Name).LogPath(path)
+		e.inputs = inputs
 		if o.Verbose {
 			e = e.Verbose(progress)
 		}
@@ -161,8 +169,12 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	}
 	res.Seconds = time.Since(start).Seconds()
 	res.Compiles, res.CompileSeconds = stats.Count(), stats.Duration().Seconds()
+	res.CompilesByName = stats.ByName()
 	fmt.Fprintf(progress, "%d methods in %.1f s wall time (data loading included), %d compiles taking %.1f s of it\n",
 		len(methods), res.Seconds, res.Compiles, res.CompileSeconds)
+	for _, c := range res.CompilesByName {
+		fmt.Fprintf(progress, "  compiled %-32q %3d times, %6.1f s\n", c.Name, c.Count, c.Seconds)
+	}
 	return res, nil
 }
 

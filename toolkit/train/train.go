@@ -46,6 +46,13 @@ type Batcher interface {
 	Batch(indices []int, epoch, position int, train bool) (images, labels *tensors.Tensor, err error)
 }
 
+// BatchKeeper is implemented by a Batcher that keeps some of the batches
+// it returns (a cache of the validation batches, say): Run frees a batch
+// after its step only when Kept reports false for its tensors.
+type BatchKeeper interface {
+	Kept(t *tensors.Tensor) bool
+}
+
 // EpochHook runs after each epoch's training steps, on the model's
 // context (for example MaxNorm's once-per-epoch projection).
 type EpochHook func(backend backends.Backend, ctx *context.Context) error
@@ -355,7 +362,7 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 			rec.TrainPred = append(rec.TrainPred, int(preds[k]))
 		}
 		r.progressBatch(epoch, b, numBatches, lossSum/float64(len(rec.TrainTrue)))
-		freeAll(images, labels)
+		r.release(images, labels)
 		freeAll(out...)
 	}
 	rec.TrainLoss = lossSum / float64(len(indices))
@@ -425,7 +432,7 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 			yTrue = append(yTrue, ds.Labels[i])
 			yPred = append(yPred, best)
 		}
-		freeAll(images, labels)
+		r.release(images, labels)
 		freeAll(out...)
 	}
 	return loss / float64(ds.Len()), yTrue, yPred, scores, nil
@@ -541,6 +548,16 @@ func scalar(t *tensors.Tensor) float64 {
 	}
 	f, _ := strconv.ParseFloat(fmt.Sprint(t.Value()), 64)
 	return f
+}
+
+// release frees the batch tensors that the Batcher does not keep.
+func (r *runner) release(ts ...*tensors.Tensor) {
+	keeper, _ := r.Batcher.(BatchKeeper)
+	for _, t := range ts {
+		if t != nil && (keeper == nil || !keeper.Kept(t)) {
+			_ = t.FinalizeAll()
+		}
+	}
 }
 
 func freeAll(ts ...*tensors.Tensor) {

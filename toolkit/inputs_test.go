@@ -1,0 +1,118 @@
+package toolkit
+
+import (
+	gocontext "context"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/debiaser/debiaser/datasets"
+	"github.com/debiaser/debiaser/toolkit/data"
+	"github.com/debiaser/debiaser/toolkit/transforms"
+)
+
+// The validation batches are made once and kept; what is kept equals what
+// the host batcher makes; a batch over the budget, or with other indices
+// at a kept position, is made anew and not kept.
+func TestEvalCache(t *testing.T) {
+	ds := datasets.Tiny(2)
+	p := transforms.Pipeline{Size: 8, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.5, 0.5, 0.5}, Degrees: 30, HFlip: true}
+	in := newRunInputs()
+	defer in.close()
+	c := in.validBatches(nil, ds, p, 1)
+	if again := in.validBatches(nil, ds, p.InMode(transforms.Train), 7); again != c {
+		t.Error("same data and eval transforms: want the same cache (the mode and seed do not change eval batches)")
+	}
+	if other := in.validBatches(nil, ds, transforms.Pipeline{Size: 16, Std: p.Std}, 1); other == c {
+		t.Error("other eval transforms share the cache")
+	}
+	idx := []int{0, 1, 2, 3}
+	im1, lb1, err := c.Tensors(idx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im2, lb2, err := c.Tensors(idx, 5, 0) // a later epoch: same batch
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im1 != im2 || lb1 != lb2 || !c.Kept(im1) || !c.Kept(lb1) || c.hits != 1 {
+		t.Errorf("second call: same tensors %v %v, kept %v %v, hits %d", im1 == im2, lb1 == lb2, c.Kept(im1), c.Kept(lb1), c.hits)
+	}
+	want, wantLabels, err := (&data.Batcher{Data: ds, Transform: p.InMode(transforms.Eval), Seed: 1}).Floats(idx, 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tensors.MustCopyFlatData[float32](im1); !slices.Equal(got, want) {
+		t.Error("kept images differ from the host batcher's eval batch")
+	}
+	if got := tensors.MustCopyFlatData[int32](lb1); !slices.Equal(got, wantLabels) {
+		t.Errorf("kept labels %v, want %v", got, wantLabels)
+	}
+	// Other indices at a kept position: made anew, not kept.
+	im3, _, err := c.Tensors([]int{4, 5, 6, 7}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im3 == im1 || c.Kept(im3) {
+		t.Error("other indices at position 0 returned or kept the cached batch")
+	}
+	im3.FinalizeAll()
+	// Over the budget: made, returned, not kept.
+	c.budget = c.used
+	im4, lb4, err := c.Tensors([]int{4, 5}, 0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kept(im4) || c.Kept(lb4) {
+		t.Error("a batch over the budget was kept")
+	}
+	in.close()
+	if im1.Ok() {
+		t.Error("close left a kept batch alive")
+	}
+	// A bad index is an error naming it, not a panic.
+	if _, _, err := in.validBatches(nil, ds, p, 1).Tensors([]int{ds.Len()}, 0, 0); err == nil {
+		t.Error("index out of range: no error")
+	}
+}
+
+// Two runs sharing inputs (as a study's methods do) make the validation
+// batches once and write the same logs as runs on their own.
+func TestSharedInputsSameLogs(t *testing.T) {
+	in := newRunInputs()
+	defer in.close()
+	var shared, alone []float64
+	train, valid := datasets.Tiny(1), datasets.Tiny(2)
+	backend, _, err := SelectBackend("gofast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, note := range []string{"a", "b"} {
+		e := tiny(t).Datasets(train, valid).UseBackend(backend).AugmentOn("device").Note(note)
+		e.inputs = in
+		res, err := e.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared = append(shared, res.Log.Results.ValidLoss...)
+		res, err = tiny(t).AugmentOn("device").Note(note).Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone = append(alone, res.Log.Results.ValidLoss...)
+	}
+	if !slices.Equal(shared, alone) {
+		t.Errorf("valid losses with shared inputs %v, alone %v", shared, alone)
+	}
+	if len(in.valid) != 1 || len(in.aug) != 1 {
+		t.Fatalf("shared inputs hold %d validation caches and %d augmenters, want 1 and 1", len(in.valid), len(in.aug))
+	}
+	batches := (valid.Len() + 7) / 8 // batch 8
+	for _, c := range in.valid {
+		// 2 runs x 2 epochs: each batch made once, then 3 hits.
+		if c.hits != 3*batches || len(c.kept) != batches {
+			t.Errorf("validation cache: %d hits, %d batches kept; want %d and %d", c.hits, len(c.kept), 3*batches, batches)
+		}
+	}
+}
