@@ -44,10 +44,11 @@ func (in *runInputs) validBatches(backend backends.Backend, ds *data.Dataset, p 
 	c, ok := in.valid[key]
 	if !ok {
 		c = &evalCache{
-			src:    &data.Batcher{Data: ds, Transform: p.InMode(transforms.Eval), Seed: seed},
-			budget: EvalCacheBytes,
-			kept:   map[int]evalBatch{},
-			owned:  map[*tensors.Tensor]bool{},
+			backend: backend,
+			src:     &data.Batcher{Data: ds, Transform: p.InMode(transforms.Eval), Seed: seed},
+			budget:  EvalCacheBytes,
+			kept:    map[int]evalBatch{},
+			owned:   map[*tensors.Tensor]bool{},
 		}
 		in.valid[key] = c
 	}
@@ -90,8 +91,9 @@ func (in *runInputs) close() {
 // so a batch depends only on its indices. The tensors it keeps stay on
 // the backend after their first use; train.Run leaves them alone (Kept).
 type evalCache struct {
-	src    *data.Batcher
-	budget int64
+	backend backends.Backend // where kept batches are uploaded; nil: not uploaded here
+	src     *data.Batcher
+	budget  int64
 
 	mu    sync.Mutex
 	kept  map[int]evalBatch // by the batch's position in the set's order
@@ -118,6 +120,17 @@ func (c *evalCache) Tensors(indices []int, epoch, position int) (images, labels 
 	}
 	size := int64(images.Shape().Memory() + labels.Shape().Memory())
 	if _, taken := c.kept[position]; !taken && c.used+size <= c.budget {
+		// Upload now, once: runs in parallel then only read the device
+		// copy (GoMLX's first upload of a tensor is not safe to race).
+		if c.backend != nil {
+			for _, t := range []*tensors.Tensor{images, labels} {
+				if err := t.MaterializeOnDevice(c.backend, false, 0); err != nil {
+					images.FinalizeAll()
+					labels.FinalizeAll()
+					return nil, nil, fmt.Errorf("validation batch at %d: upload: %w", position, err)
+				}
+			}
+		}
 		c.kept[position] = evalBatch{indices: slices.Clone(indices), images: images, labels: labels}
 		c.owned[images], c.owned[labels] = true, true
 		c.used += size

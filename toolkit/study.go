@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -59,6 +60,12 @@ type StudyOptions struct {
 	Backend  backends.Backend
 	Progress io.Writer // per-method lines; nil: silent
 	Verbose  bool      // also every run's own progress lines
+	// Parallel runs up to this many methods at once on the one backend
+	// (<= 1: one after the other). On a GPU, one run's graph compiles
+	// (host CPU) then overlap another's training steps, and small batches
+	// share the device. Each run's log is the same as when run alone; the
+	// compiles can then only be counted for the whole study.
+	Parallel int
 }
 
 // StudyRow is one method's run.
@@ -138,34 +145,92 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	res := &StudyResult{Backend: info}
 	fmt.Fprintf(progress, "%s\n%d methods, %d train / %d valid images, %s at %d, %d epochs, precision %s\n",
 		info, len(methods), split.Train.Len(), split.Valid.Len(), base.ModelName, base.ImageSize, base.Epochs, base.Precision)
-	for _, m := range methods {
+	parallel := max(o.Parallel, 1)
+	if parallel > 1 {
+		fmt.Fprintf(progress, "%d methods at a time\n", parallel)
+	}
+	var mu sync.Mutex // guards progress and the first error
+	out := &lockedWriter{w: progress, mu: &mu}
+	rows := make([]StudyRow, len(methods))
+	done := make([]bool, len(methods))
+	runCtx, cancel := gocontext.WithCancel(ctx)
+	defer cancel()
+	var firstErr error
+	runOne := func(i int) {
+		m := methods[i]
 		path := filepath.Join(o.LogDir, strings.ReplaceAll(m.Name, " ", "_")+".json")
 		row := StudyRow{Method: m.Name, LogPath: path}
 		if l, err := runlog.Read(path); err == nil && l.Run != nil && l.Run.Status == runlog.StatusFinished {
 			row.Log, row.Skipped = l, true
-			res.Rows = append(res.Rows, row)
-			fmt.Fprintf(progress, "%-26s already done\n", m.Name)
-			continue
+			rows[i], done[i] = row, true
+			fmt.Fprintf(out, "%-26s already done\n", m.Name)
+			return
 		}
 		t0, c0, d0 := time.Now(), stats.Count(), stats.Duration()
 		e := m.Apply(FromConfig(base)).Datasets(split.Train, split.Valid).UseBackend(backend).Note(m.Name).LogPath(path)
 		e.inputs = inputs
 		if o.Verbose {
-			e = e.Verbose(progress)
+			var w io.Writer = out
+			if parallel > 1 {
+				w = &prefixWriter{w: out, prefix: m.Name + ": "}
+			}
+			e = e.Verbose(w)
 		}
-		r, err := e.Run(ctx)
+		r, err := e.Run(runCtx)
 		row.Seconds = time.Since(t0).Seconds()
-		row.Compiles, row.CompileSeconds = stats.Count()-c0, (stats.Duration() - d0).Seconds()
+		if parallel == 1 {
+			row.Compiles, row.CompileSeconds = stats.Count()-c0, (stats.Duration() - d0).Seconds()
+		}
 		if r != nil {
 			row.Log = r.Log
 		}
 		if err != nil {
-			return res, fmt.Errorf("study: %s: %w", m.Name, err)
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("study: %s: %w", m.Name, err)
+				cancel()
+			}
+			mu.Unlock()
+			return
 		}
-		res.Rows = append(res.Rows, row)
+		rows[i], done[i] = row, true
 		acc := r.Log.Results.ValidAccuracy
-		fmt.Fprintf(progress, "%-26s %3d epochs  valid accuracy %.4f  %6.1f s (%d compiles, %.1f s)\n",
-			m.Name, len(acc), acc[len(acc)-1], row.Seconds, row.Compiles, row.CompileSeconds)
+		compiles := fmt.Sprintf("%d compiles, %.1f s", row.Compiles, row.CompileSeconds)
+		if parallel > 1 {
+			compiles = "compiles counted for the study"
+		}
+		fmt.Fprintf(out, "%-26s %3d epochs  valid accuracy %.4f  %6.1f s (%s)\n",
+			m.Name, len(acc), acc[len(acc)-1], row.Seconds, compiles)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(parallel, len(methods)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				runOne(i)
+			}
+		}()
+	}
+	for i := range methods {
+		mu.Lock()
+		stop := firstErr != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i := range rows {
+		if done[i] {
+			res.Rows = append(res.Rows, rows[i])
+		}
+	}
+	if firstErr != nil {
+		return res, firstErr
 	}
 	res.Seconds = time.Since(start).Seconds()
 	res.Compiles, res.CompileSeconds = stats.Count(), stats.Duration().Seconds()
@@ -187,4 +252,35 @@ func (r *StudyResult) Logs() []*runlog.Log {
 		}
 	}
 	return logs
+}
+
+// lockedWriter serialises writes of concurrent runs (each Write is one
+// line or one table row).
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// prefixWriter starts every line of one run's progress with its method,
+// so the lines of runs in parallel can be told apart.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	text := strings.TrimLeft(string(b), "\r")
+	if text == "" {
+		return len(b), nil
+	}
+	if _, err := io.WriteString(p.w, p.prefix+text); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

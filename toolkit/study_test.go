@@ -3,6 +3,7 @@ package toolkit
 import (
 	gocontext "context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,5 +101,41 @@ func TestDropLastCompilesOnce(t *testing.T) {
 	// Fewer samples than one batch: a clear error, not an empty epoch.
 	if _, err := tiny(t).DropLast(true).BatchSize(64).Run(gocontext.Background()); err == nil || !strings.Contains(err.Error(), "drop_last") {
 		t.Errorf("drop_last with 42 samples and batch 64: %v", err)
+	}
+}
+
+// Methods run in parallel on one backend write the same logs as one after
+// the other, in method order, with each run's progress lines prefixed.
+func TestRunStudyParallel(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Dataset, cfg.ModelName, cfg.Pretrained, cfg.ImageSize, cfg.Epochs = "shapes-study", "small_cnn", false, 16, 1
+	cfg.AugmentOn = config.AugmentDevice
+	methods := []string{"baseline", "focal", "MaxNorm"}
+	losses := func(parallel int) ([][]float64, string) {
+		var progress strings.Builder
+		res, err := RunStudy(gocontext.Background(), cfg, StudyOptions{
+			LogDir: t.TempDir(), Methods: methods, Backend: nil, Parallel: parallel, Verbose: true, Progress: &progress,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]float64
+		for i, row := range res.Rows {
+			if row.Method != methods[i] {
+				t.Fatalf("parallel %d: row %d is %q, want %q", parallel, i, row.Method, methods[i])
+			}
+			out = append(out, append(row.Log.Results.TrainLoss, row.Log.Results.ValidLoss...))
+		}
+		return out, progress.String()
+	}
+	serial, _ := losses(1)
+	par, progress := losses(3)
+	for i := range serial {
+		if !slices.Equal(serial[i], par[i]) {
+			t.Errorf("%s: losses alone %v, in parallel %v", methods[i], serial[i], par[i])
+		}
+	}
+	if !strings.Contains(progress, "3 methods at a time") || !strings.Contains(progress, "focal: epoch 1/1") {
+		t.Errorf("parallel progress:\n%s", progress)
 	}
 }

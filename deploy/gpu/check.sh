@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# The GPU check of issue 10, prepared for two device calls (carry ["bin"]; steps as arguments):
-#   bash deploy/gpu/check.sh 1 2 3     (timeout_s ~330: about 4 minutes expected)
-#   bash deploy/gpu/check.sh 4         (timeout_s ~480)
+# The GPU check of issue 10 (carry ["bin"] from deploy/gpu/build.sh; steps as arguments):
+#   bash deploy/gpu/check.sh            (all four steps: timeout_s ~480, about 6 minutes expected)
 # Steps, each under its own timeout so one failure leaves the others' output:
 #   1. the machine, and what `debiaser backends` says of the CUDA plugin (env, device line);
-#   2. a bf16 ResNet-18 step compiles and runs (the go-xla bf16 literal fix, toolkit/xlafix);
-#   3. `debiaser bench`: our ResNet-18 training step, float32 and bfloat16, batches 64 and 128,
-#      224x224, and the PyTorch anchor in the same call, with the ratio;
-#   4. the full study: 13 methods x 50 epochs, ResNet-18 at 224, 1,500 train / 500 valid
-#      (generated shapes-study data: the flowers are not on that machine), bfloat16, training
-#      batches augmented on the GPU (AUGMENT_ON=host for the host pipeline), whole batches only
-#      (--drop-last: one training-step compile per run; DROP_LAST= keeps the study's partial
-#      batch), wall time and the compile count and time.
-# check.log and bench.json go to $OUT (or out/gpu; the device tool returns at most 8 files), the
-# 13 study logs to $STUDY_DIR (default /tmp/debiaser-study); everything is printed.
+#   2. compile time: a 3-method, 2-epoch study with XLA's default flags, then with XLA's kernel
+#      cache (XLA_FLAGS below): seconds compiling, by graph;
+#   3. the full study: 13 methods x 50 epochs, ResNet-18 at 224, batch 32, 1,500 train / 500 valid
+#      (generated shapes-study data with the study's class counts: the flowers are not on that
+#      machine), bfloat16, training batches augmented on the GPU (AUGMENT_ON=host for the host
+#      pipeline), the study's partial last batch kept (DROP_LAST=--drop-last drops it): wall time,
+#      compiles by graph;
+#   4. `debiaser bench`: our ResNet-18 full training step, bfloat16, batch 128, 224x224, in each
+#      graph formulation (VARIANTS), and the PyTorch anchor (fp32_cl, bf16_cl) in the same call,
+#      with the ratio.
+# check.log and bench.json go to $OUT (or out/gpu); everything is printed.
 set -u
 cd "$(dirname "$0")/../.."
 steps=" ${*:-1 2 3 4} "
@@ -27,32 +27,38 @@ log() { echo "== $* ($(date +%T))" | tee -a "$out/check.log"; }
 run() { local t=$1; shift; timeout "$t" "$@" 2>&1 | tee -a "$out/check.log"; echo "exit ${PIPESTATUS[0]}" | tee -a "$out/check.log"; }
 
 log machine
-run 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-run 10 nproc
+run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
 if [ ! -x "$bin" ] || [ -z "$plugin" ]; then log "missing: binary $bin (run deploy/gpu/build.sh, carry bin) or plugin '$plugin'"; exit 1; fi
 backend="xla:$plugin"
+study() { # study TIMEOUT LOGDIR FLAGS...
+  local t=$1 dir=$2; shift 2
+  run "$t" "$bin" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false --image-size 224 \
+    --precision bfloat16 --augment-on "${AUGMENT_ON:-device}" ${DROP_LAST:-} --logdir "$dir" "$@"
+}
 
 if want 1; then
-log "1. backends"
-run 60 "$bin" backends --backend "$backend"
+  log "1. backends"
+  run 60 "$bin" backends --backend "$backend"
 fi
 
 if want 2; then
-log "2. bf16 ResNet-18 step (compile check)"
-run 120 "$bin" bench --backend "$backend" --model resnet18 --batches 32 --size 224 --precision bfloat16 --warmup 1 --steps 3
+  log "2a. compile time, XLA defaults"
+  study 90 /tmp/debiaser-c0 --epochs 2 --methods "baseline,oversampling,focal"
+  log "2b. compile time, XLA kernel cache"
+  XLA_FLAGS="--xla_gpu_enable_llvm_module_compilation_parallelism=true --xla_gpu_kernel_cache_file=/tmp/debiaser-xla-kernels.bin" \
+    study 90 /tmp/debiaser-c1 --epochs 2 --methods "baseline,oversampling,focal"
 fi
 
 if want 3; then
-log "3. bench against PyTorch"
-torch=()
-[ -f bin/torch_resnet18_bench.py ] && torch=(--torch bin/torch_resnet18_bench.py --python "$python" --torch-device cuda --torch-modes fp32,fp32_cl,bf16_cl)
-run 300 "$bin" bench --backend "$backend" --model resnet18 --batches 64,128 --size 224 --precision float32,bfloat16 \
-  --warmup 5 --steps 20 --max-seconds 200 --json "$out/bench.json" "${torch[@]}"
+  log "3. full study (XLA_FLAGS='${STUDY_XLA_FLAGS:-}')"
+  XLA_FLAGS="${STUDY_XLA_FLAGS:-}" study "${STUDY_TIMEOUT:-330}" "${STUDY_DIR:-/tmp/debiaser-study}" --epochs 50
 fi
 
 if want 4; then
-log "4. full study (augment_on ${AUGMENT_ON:-device})"
-run "${STUDY_TIMEOUT:-420}" "$bin" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false \
-  --epochs 50 --image-size 224 --precision bfloat16 --augment-on "${AUGMENT_ON:-device}" ${DROP_LAST---drop-last} --logdir "${STUDY_DIR:-/tmp/debiaser-study}"
+  log "4. bench against PyTorch"
+  torch=()
+  [ -f bin/torch_resnet18_bench.py ] && torch=(--torch bin/torch_resnet18_bench.py --python "$python" --torch-device cuda --torch-modes fp32_cl,bf16_cl)
+  run "${BENCH_TIMEOUT:-170}" "$bin" bench --backend "$backend" --model resnet18 --batches "${BATCHES:-128}" --size 224 --precision bfloat16 \
+    --variants "${VARIANTS:-default,bnop,poolmask,bnop+poolmask}" --warmup 5 --steps 20 --max-seconds 120 --json "$out/bench.json" "${torch[@]}"
 fi
 log done
