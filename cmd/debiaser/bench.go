@@ -20,6 +20,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batches := fs.String("batches", "64,128", "batch sizes, comma-separated")
 	size := fs.Int("size", d.Size, "image size (square)")
 	precision := fs.String("precision", "float32,bfloat16", "precisions to time, comma-separated: float32, bfloat16")
+	variants := fs.String("variants", bench.VariantDefault, "graph variants of the same model to time side by side, comma-separated; each a '+'-joined list of knobs: default, bnop (batch norm through the backend's batch-norm op), poolmask (max pool without SelectAndScatter), e.g. default,bnop,poolmask,bnop+poolmask")
 	warmup := fs.Int("warmup", d.Warmup, "untimed steps after the first")
 	steps := fs.Int("steps", d.Steps, "timed steps (each timing)")
 	maxSeconds := fs.Float64("max-seconds", 0, "stop starting new configurations after this long (0: no limit)")
@@ -30,7 +31,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	torchModes := fs.String("torch-modes", "", "PyTorch modes (the script's --modes), e.g. fp32,fp32_cl,bf16_cl; empty: the script's default")
 	jsonOut := fs.String("json", "", "also write every result and ratio to this JSON file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: debiaser bench [flags]\n\nTimes our training step (random data, Adam, cross-entropy, full fine-tuning) and,\nwith --torch, PyTorch's on the same machine in the same call; prints the ratio.")
+		fmt.Fprintln(stderr, "usage: debiaser bench [flags]\n\nTimes our training step (random data, Adam, cross-entropy, full fine-tuning) and,\nwith --torch, PyTorch's on the same machine in the same call; prints the ratio\nof our best precision and variant to PyTorch's best mode per batch size.")
 		fs.PrintDefaults()
 	}
 	if help, err := parse(fs, args); help || err != nil {
@@ -47,6 +48,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, p := range strings.Split(*precision, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			o.Precisions = append(o.Precisions, p)
+		}
+	}
+	for _, v := range strings.Split(*variants, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			o.Variants = append(o.Variants, v)
 		}
 	}
 	if err := o.Validate(); err != nil {

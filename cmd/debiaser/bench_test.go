@@ -19,11 +19,12 @@ func TestBench(t *testing.T) {
 	}
 	jsonPath := filepath.Join(dir, "bench.json")
 	out, _, err := runCLI(t, "bench", "--model", "resnet18", "--size", "16", "--batches", "2", "--precision", "float32",
-		"--warmup", "0", "--steps", "1", "--torch", script, "--python", "sh", "--torch-device", "cpu", "--json", jsonPath)
+		"--variants", "default,bnop+poolmask", "--warmup", "0", "--steps", "1", "--torch", script, "--python", "sh", "--torch-device", "cpu", "--json", jsonPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "RATIO batch 2: debiaser float32") || !strings.Contains(out, "pytorch fp32 8.6 img/s") {
+	if !strings.Contains(out, "RATIO batch 2: debiaser float32") || !strings.Contains(out, "pytorch fp32 8.6 img/s") ||
+		!strings.Contains(out, "resnet18 float32 bnop+poolmask") {
 		t.Errorf("report:\n%s", out)
 	}
 	var got struct {
@@ -34,7 +35,7 @@ func TestBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(data, &got); err != nil || len(got.Ours) != 1 || len(got.Ratios) != 1 {
+	if err := json.Unmarshal(data, &got); err != nil || len(got.Ours) != 2 || len(got.Ratios) != 1 || got.Ours[1]["variant"] != "bnop+poolmask" {
 		t.Errorf("json %s: %v", data, err)
 	}
 }
@@ -48,6 +49,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--precision", "fp8"}, `"precision"`},
 		{[]string{"--model", "small_cnn", "--torch", "t.py"}, "--torch times ResNet-18"},
 		{[]string{"--backend", "nope"}, `"backend"`},
+		{[]string{"--variants", "default,bnop+pool"}, `unknown knob "pool"`},
 	} {
 		_, _, err := runCLI(t, append([]string{"bench", "--size", "16", "--batches", "2", "--steps", "1"}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -27,18 +30,52 @@ type Options struct {
 	Batches    []int    `json:"batches"`
 	Size       int      `json:"size"`
 	Precisions []string `json:"precisions"` // "float32", "bfloat16"
-	Classes    int      `json:"classes"`
-	Warmup     int      `json:"warmup"`
-	Steps      int      `json:"steps"`
+	// Variants are graph formulations of the same model to time side by
+	// side: each a '+'-joined list of knob names from Knobs ("default",
+	// "bnop", "poolmask"), e.g. "bnop+poolmask".
+	Variants []string `json:"variants"`
+	Classes  int      `json:"classes"`
+	Warmup   int      `json:"warmup"`
+	Steps    int      `json:"steps"`
 	// MaxSeconds stops starting new configurations after this long (0: no limit).
 	MaxSeconds float64 `json:"max_seconds"`
 }
 
 // Defaults are the PyTorch anchor's settings: ResNet-18 at 224x224,
-// batches 64 and 128, 5 warm-up and 20 timed steps, 4 classes.
+// batches 64 and 128, 5 warm-up and 20 timed steps, 4 classes, the
+// default graph.
 func Defaults() Options {
 	return Options{Model: "resnet18", Batches: []int{64, 128}, Size: 224, Precisions: []string{models.PrecisionFloat32},
-		Classes: 4, Warmup: 5, Steps: 20}
+		Variants: []string{VariantDefault}, Classes: 4, Warmup: 5, Steps: 20}
+}
+
+// VariantDefault is the variant of the default graph (no knob set).
+const VariantDefault = "default"
+
+// Knobs are the names a variant is made of, each setting graph-formulation
+// options of models.Options (the same model, built another way).
+var Knobs = map[string]func(*models.Options){
+	VariantDefault: func(*models.Options) {},
+	"bnop":         func(o *models.Options) { o.BatchNormOp = true },
+	"poolmask":     func(o *models.Options) { o.MaxPoolMasks = true },
+}
+
+// ApplyVariant sets the knobs of variant v ('+'-joined names of Knobs) on
+// o; an unknown name is an error naming it and the known ones.
+func ApplyVariant(v string, o *models.Options) error {
+	var unknown []string
+	for _, k := range strings.Split(v, "+") {
+		if set, ok := Knobs[strings.TrimSpace(k)]; ok {
+			set(o)
+		} else {
+			unknown = append(unknown, fmt.Sprintf("%q", k))
+		}
+	}
+	if len(unknown) > 0 {
+		known := slices.Sorted(maps.Keys(Knobs))
+		return fmt.Errorf("variant %q: unknown knob %s (known: %s)", v, strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return nil
 }
 
 func (o Options) withDefaults() Options {
@@ -54,6 +91,9 @@ func (o Options) withDefaults() Options {
 	}
 	if len(o.Precisions) == 0 {
 		o.Precisions = d.Precisions
+	}
+	if len(o.Variants) == 0 {
+		o.Variants = d.Variants
 	}
 	if o.Classes == 0 {
 		o.Classes = d.Classes
@@ -77,6 +117,11 @@ func (o Options) Validate() error {
 			return &config.FieldError{Key: "precision", Reason: err.Error()}
 		}
 	}
+	for _, v := range o.Variants {
+		if err := ApplyVariant(v, &models.Options{}); err != nil {
+			return &config.FieldError{Key: "variants", Reason: err.Error()}
+		}
+	}
 	switch {
 	case o.Size < 8:
 		return &config.FieldError{Key: "size", Reason: fmt.Sprintf("%d < 8", o.Size)}
@@ -97,6 +142,7 @@ func (o Options) Validate() error {
 type Result struct {
 	Model     string  `json:"model"`
 	Precision string  `json:"precision"`
+	Variant   string  `json:"variant"`
 	Batch     int     `json:"batch"`
 	Size      int     `json:"size"`
 	FirstStep float64 `json:"first_step_s"` // build + compile + one step
@@ -107,8 +153,9 @@ type Result struct {
 	Loss      float64 `json:"loss"`
 }
 
-// Run times our training step on backend for every precision and batch
-// size, writing a line per result to progress (nil: silent).
+// Run times our training step on backend for every precision, batch size
+// and variant (the variants of one batch size one after the other),
+// writing a line per result to progress (nil: silent).
 func Run(ctx gocontext.Context, backend backends.Backend, o Options, progress io.Writer) ([]Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -121,20 +168,22 @@ func Run(ctx gocontext.Context, backend backends.Backend, o Options, progress io
 	var out []Result
 	for _, precision := range o.Precisions {
 		for _, batch := range o.Batches {
-			if err := ctx.Err(); err != nil {
-				return out, err
+			for _, variant := range o.Variants {
+				if err := ctx.Err(); err != nil {
+					return out, err
+				}
+				if o.MaxSeconds > 0 && time.Since(start).Seconds() > o.MaxSeconds {
+					fmt.Fprintf(progress, "skipping %s %s b%d: max seconds reached\n", precision, variant, batch)
+					continue
+				}
+				r, err := runOne(ctx, backend, o, precision, variant, batch)
+				if err != nil {
+					return out, fmt.Errorf("bench: %s %s %s batch %d: %w", o.Model, precision, variant, batch, err)
+				}
+				out = append(out, r)
+				fmt.Fprintf(progress, "RESULT go %-8s %-13s b%-4d first step %6.2fs | %7.2f ms/step -> %8.1f img/s (sync at end) | %7.2f ms/step -> %8.1f img/s (sync per step) | loss %.4f\n",
+					precision, variant, batch, r.FirstStep, r.MsEnd, r.IPSEnd, r.MsEach, r.IPSEach, r.Loss)
 			}
-			if o.MaxSeconds > 0 && time.Since(start).Seconds() > o.MaxSeconds {
-				fmt.Fprintf(progress, "skipping %s b%d: max seconds reached\n", precision, batch)
-				continue
-			}
-			r, err := runOne(ctx, backend, o, precision, batch)
-			if err != nil {
-				return out, fmt.Errorf("bench: %s %s batch %d: %w", o.Model, precision, batch, err)
-			}
-			out = append(out, r)
-			fmt.Fprintf(progress, "RESULT go %-8s b%-4d first step %6.2fs | %7.2f ms/step -> %8.1f img/s (sync at end) | %7.2f ms/step -> %8.1f img/s (sync per step) | loss %.4f\n",
-				precision, batch, r.FirstStep, r.MsEnd, r.IPSEnd, r.MsEach, r.IPSEach, r.Loss)
 		}
 	}
 	return out, nil
@@ -146,12 +195,15 @@ type stepper struct {
 	x, y    *tensors.Tensor
 }
 
-func newStepper(backend backends.Backend, o Options, precision string, batch int) (*stepper, error) {
+func newStepper(backend backends.Backend, o Options, precision, variant string, batch int) (*stepper, error) {
 	cfg := config.Defaults()
 	cfg.ModelName, cfg.NClass, cfg.Pretrained, cfg.Full, cfg.Precision = o.Model, o.Classes, false, true, precision
 	cfg.BatchSize = batch
 	model, err := models.New(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := ApplyVariant(variant, &model.Options); err != nil {
 		return nil, err
 	}
 	counts := make([]int, o.Classes)
@@ -220,10 +272,10 @@ func scalar(t *tensors.Tensor) float64 {
 	return math.NaN()
 }
 
-func runOne(ctx gocontext.Context, backend backends.Backend, o Options, precision string, batch int) (Result, error) {
-	r := Result{Model: o.Model, Precision: precision, Batch: batch, Size: o.Size}
+func runOne(ctx gocontext.Context, backend backends.Backend, o Options, precision, variant string, batch int) (Result, error) {
+	r := Result{Model: o.Model, Precision: precision, Variant: variant, Batch: batch, Size: o.Size}
 	t0 := time.Now()
-	s, err := newStepper(backend, o, precision, batch)
+	s, err := newStepper(backend, o, precision, variant, batch)
 	if err != nil {
 		return r, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	gocontext "context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/gobackend"
+	"github.com/debiaser/debiaser/toolkit/models"
 )
 
 func TestMain(m *testing.M) {
@@ -48,13 +50,15 @@ func TestParseTorch(t *testing.T) {
 
 func TestCompare(t *testing.T) {
 	ours := []Result{{Precision: "float32", Batch: 64, IPSEnd: 100}, {Precision: "bfloat16", Batch: 64, IPSEnd: 150},
-		{Precision: "float32", Batch: 128, IPSEnd: 90}, {Precision: "float32", Batch: 32, IPSEnd: 10}}
+		{Precision: "bfloat16", Variant: "bnop", Batch: 64, IPSEnd: 149},
+		{Precision: "float32", Variant: "default", Batch: 128, IPSEnd: 80}, {Precision: "float32", Variant: "poolmask", Batch: 128, IPSEnd: 90},
+		{Precision: "float32", Batch: 32, IPSEnd: 10}}
 	torch := []TorchResult{{Mode: "fp32", Batch: 64, IPSEnd: 60}, {Mode: "bf16_cl", Batch: 64, IPSEnd: 120},
 		{Mode: "fp32", Batch: 128, IPSEnd: 100}}
 	got := Compare(ours, torch)
 	want := []Ratio{
-		{Batch: 64, Ours: 150, OursWhat: "bfloat16", Torch: 120, TorchWhat: "bf16_cl", Ratio: 1.25},
-		{Batch: 128, Ours: 90, OursWhat: "float32", Torch: 100, TorchWhat: "fp32", Ratio: 0.9},
+		{Batch: 64, Ours: 150, OursWhat: "bfloat16", OursVar: "default", Torch: 120, TorchWhat: "bf16_cl", Ratio: 1.25},
+		{Batch: 128, Ours: 90, OursWhat: "float32", OursVar: "poolmask", Torch: 100, TorchWhat: "fp32", Ratio: 0.9},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
@@ -78,6 +82,7 @@ func TestValidate(t *testing.T) {
 		{Options{Steps: -2}, "steps"},
 		{Options{Model: "vgg"}, "model"},
 		{Options{Classes: 1}, "classes"},
+		{Options{Variants: []string{"bnop+fastpool"}}, "variants"},
 	} {
 		var fe *config.FieldError
 		if err := tc.o.Validate(); !errors.As(err, &fe) || fe.Key != tc.key {
@@ -87,9 +92,35 @@ func TestValidate(t *testing.T) {
 	if err := Defaults().Validate(); err != nil {
 		t.Error(err)
 	}
+	if err := (Options{Variants: []string{"default", "bnop", "poolmask", "bnop+poolmask"}}).Validate(); err != nil {
+		t.Error(err)
+	}
 }
 
-// TestRunTiny times a tiny configuration in both precisions on gofast.
+func TestApplyVariant(t *testing.T) {
+	for _, tc := range []struct {
+		v         string
+		bn, masks bool
+	}{
+		{"default", false, false},
+		{"bnop", true, false},
+		{"poolmask", false, true},
+		{"bnop+poolmask", true, true},
+		{"poolmask+default", false, true},
+	} {
+		var o models.Options
+		if err := ApplyVariant(tc.v, &o); err != nil || o.BatchNormOp != tc.bn || o.MaxPoolMasks != tc.masks {
+			t.Errorf("%s: %+v, %v", tc.v, o, err)
+		}
+	}
+	err := ApplyVariant("bnop+fast+x", &models.Options{})
+	if err == nil || !strings.Contains(err.Error(), `unknown knob "fast", "x"`) || !strings.Contains(err.Error(), "known: bnop, default, poolmask") {
+		t.Errorf("unknown knobs: %v", err)
+	}
+}
+
+// TestRunTiny times a tiny configuration in both precisions on gofast;
+// TestRunVariants the graph variants of ResNet-18 (batch 4, 64 px).
 func TestRunTiny(t *testing.T) {
 	b, err := gobackend.NewBackend("")
 	if err != nil {
@@ -109,13 +140,46 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("result %+v", r)
 		}
 	}
-	if strings.Count(progress.String(), "RESULT go") != 2 {
+	if strings.Count(progress.String(), "RESULT go") != 2 || res[0].Variant != "default" {
 		t.Errorf("progress:\n%s", progress.String())
 	}
 	ctx, cancel := gocontext.WithCancel(gocontext.Background())
 	cancel()
 	if _, err := Run(ctx, b, o, nil); !errors.Is(err, gocontext.Canceled) {
 		t.Errorf("cancelled run: %v", err)
+	}
+}
+
+func TestRunVariants(t *testing.T) {
+	b, err := gobackend.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	variants := []string{"default", "bnop", "poolmask", "bnop+poolmask"}
+	o := Options{Model: "resnet18", Batches: []int{4}, Size: 64, Precisions: []string{"float32"}, Variants: variants, Warmup: 0, Steps: 1}
+	res, err := Run(gocontext.Background(), b, o, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != len(variants) {
+		t.Fatalf("results %+v", res)
+	}
+	for i, r := range res {
+		if r.Variant != variants[i] || r.IPSEnd <= 0 || r.Loss <= 0 {
+			t.Errorf("result %d: %+v", i, r)
+		}
+	}
+	// Same weights, batch and steps: the formulations agree (batch 4 at
+	// 64 px; at batch 2 the last stage's batch norm sees two values and
+	// Adam amplifies rounding noise).
+	for _, r := range res[1:] {
+		if d := math.Abs(r.Loss-res[0].Loss) / res[0].Loss; d > 1e-3 {
+			t.Errorf("%s loss %v, default's %v", r.Variant, r.Loss, res[0].Loss)
+		}
+	}
+	if !strings.Contains(progress.String(), "RESULT go float32  bnop+poolmask b4") {
+		t.Errorf("progress:\n%s", progress.String())
 	}
 }
 
@@ -143,12 +207,14 @@ func TestRunTorch(t *testing.T) {
 
 func TestWriteReport(t *testing.T) {
 	var out bytes.Buffer
-	ours := []Result{{Model: "resnet18", Precision: "bfloat16", Batch: 64, IPSEnd: 150, IPSEach: 140}}
+	ours := []Result{{Model: "resnet18", Precision: "bfloat16", Variant: "bnop", Batch: 64, IPSEnd: 150, IPSEach: 140},
+		{Model: "resnet18", Precision: "bfloat16", Batch: 64, IPSEnd: 140, IPSEach: 130}}
 	torch := []TorchResult{{Mode: "bf16_cl", Batch: 64, IPSEnd: 120}}
 	if err := WriteReport(&out, "backend gofast", ours, torch, []string{"python 3"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ours: backend gofast", "torch: python 3", "RATIO batch 64: debiaser bfloat16 150.0 img/s / pytorch bf16_cl 120.0 img/s = 1.250x"} {
+	for _, want := range []string{"ours: backend gofast", "torch: python 3", "RATIO batch 64: debiaser bfloat16 (bnop) 150.0 img/s / pytorch bf16_cl 120.0 img/s = 1.250x",
+		"resnet18 bfloat16 bnop", "resnet18 bfloat16 default"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

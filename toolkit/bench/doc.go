@@ -12,8 +12,14 @@
 // after every step ("sync per step", what a training loop that logs the
 // loss pays).
 //
+// Options.Variants times graph formulations of the same model side by side
+// (each a '+'-joined list of Knobs: "default", "bnop" for
+// models.Options.BatchNormOp, "poolmask" for models.Options.MaxPoolMasks);
+// each (precision, batch, variant) is one Result.
+//
 // RunTorch runs the PyTorch script with the same batch sizes and image
 // size and parses its RESULT lines; Compare divides our best images/s by
-// PyTorch's best at each batch size (both "sync at end"), and WriteReport
+// PyTorch's best at each batch size (both "sync at end"; ours the best
+// precision and variant, named in the RATIO line), and WriteReport
 // prints both tables and the ratios. `debiaser bench` is the command.
 package bench

@@ -109,13 +109,14 @@ type Ratio struct {
 	Batch     int     `json:"batch"`
 	Ours      float64 `json:"ours_img_per_s"`
 	OursWhat  string  `json:"ours_precision"`
+	OursVar   string  `json:"ours_variant"`
 	Torch     float64 `json:"torch_img_per_s"`
 	TorchWhat string  `json:"torch_mode"`
 	Ratio     float64 `json:"ratio"` // Ours / Torch
 }
 
 // Compare returns, per batch size both sides ran, our best over the
-// precisions divided by PyTorch's best over its modes.
+// precisions and variants divided by PyTorch's best over its modes.
 func Compare(ours []Result, torch []TorchResult) []Ratio {
 	best := map[int]*Ratio{}
 	for _, r := range ours {
@@ -125,7 +126,7 @@ func Compare(ours []Result, torch []TorchResult) []Ratio {
 			best[r.Batch] = q
 		}
 		if r.IPSEnd > q.Ours {
-			q.Ours, q.OursWhat = r.IPSEnd, r.Precision
+			q.Ours, q.OursWhat, q.OursVar = r.IPSEnd, r.Precision, variantName(r.Variant)
 		}
 	}
 	for _, t := range torch {
@@ -144,6 +145,14 @@ func Compare(ours []Result, torch []TorchResult) []Ratio {
 	return out
 }
 
+// variantName is v, or VariantDefault when empty.
+func variantName(v string) string {
+	if v == "" {
+		return VariantDefault
+	}
+	return v
+}
+
 // WriteReport prints both sides' results and the ratios as aligned text.
 func WriteReport(w io.Writer, device string, ours []Result, torch []TorchResult, torchHeader []string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -153,7 +162,7 @@ func WriteReport(w io.Writer, device string, ours []Result, torch []TorchResult,
 	}
 	fmt.Fprintln(tw, "stack\tconfig\tbatch\tfirst step s\tms/step\timg/s (sync at end)\timg/s (sync per step)\t")
 	for _, r := range ours {
-		fmt.Fprintf(tw, "debiaser\t%s %s\t%d\t%.2f\t%.2f\t%.1f\t%.1f\t\n", r.Model, r.Precision, r.Batch, r.FirstStep, r.MsEnd, r.IPSEnd, r.IPSEach)
+		fmt.Fprintf(tw, "debiaser\t%s %s %s\t%d\t%.2f\t%.2f\t%.1f\t%.1f\t\n", r.Model, r.Precision, variantName(r.Variant), r.Batch, r.FirstStep, r.MsEnd, r.IPSEnd, r.IPSEach)
 	}
 	for _, t := range torch {
 		fmt.Fprintf(tw, "pytorch\t%s\t%d\t%.2f\t%.2f\t%.1f\t%.1f\t\n", t.Mode, t.Batch, t.FirstStep, t.MsEnd, t.IPSEnd, t.IPSEach)
@@ -162,8 +171,8 @@ func WriteReport(w io.Writer, device string, ours []Result, torch []TorchResult,
 		return err
 	}
 	for _, q := range Compare(ours, torch) {
-		fmt.Fprintf(w, "RATIO batch %d: debiaser %s %.1f img/s / pytorch %s %.1f img/s = %.3fx\n",
-			q.Batch, q.OursWhat, q.Ours, q.TorchWhat, q.Torch, q.Ratio)
+		fmt.Fprintf(w, "RATIO batch %d: debiaser %s (%s) %.1f img/s / pytorch %s %.1f img/s = %.3fx\n",
+			q.Batch, q.OursWhat, q.OursVar, q.Ours, q.TorchWhat, q.Torch, q.Ratio)
 	}
 	return nil
 }

@@ -201,6 +201,9 @@ func (b *builder) batchNorm32(ctx *context.Context, x *Node) *Node {
 	offset := b.param(ctx, "bias", []int{c}, kindVector, initializers.Zero)
 	mean := b.param(ctx, "running_mean", []int{c}, kindBuffer, initializers.Zero)
 	variance := b.param(ctx, "running_var", []int{c}, kindBuffer, initializers.One)
+	if b.trainBackbone && b.m.Options.BatchNormOp {
+		return b.batchNormOp32(ctx, x, scale, offset, mean, variance)
+	}
 	if b.trainBackbone {
 		batchMean := ReduceAndKeep(x, ReduceMean, 0, 1, 2)
 		centered := Sub(x, batchMean)
@@ -223,6 +226,29 @@ func (b *builder) batchNorm32(ctx *context.Context, x *Node) *Node {
 	inv := Div(scale, Sqrt(AddScalar(variance, BNEpsilon)))
 	shift := Sub(offset, Mul(mean, inv))
 	return Add(Mul(x, Reshape(inv, 1, 1, 1, c)), Reshape(shift, 1, 1, 1, c))
+}
+
+// batchNormOp32 is batchNorm32's training mode through the backend's
+// batch-norm op (Options.BatchNormOp): XLA expands it with single-pass
+// statistics and differentiates it with its own BatchNormGradient, which
+// (like the hand-written graph and PyTorch) includes the gradient through
+// the batch mean and variance. The op returns the biased batch variance;
+// the running variance is updated with the unbiased one, as PyTorch does.
+func (b *builder) batchNormOp32(ctx *context.Context, x, scale, offset, mean, variance *Node) *Node {
+	c := x.Shape().Dimensions[3]
+	normalized, batchMean, batchVar := InternalBatchNormForTraining(x, scale, offset, BNEpsilon, 3)
+	dims := x.Shape().Dimensions
+	n := float64(dims[0] * dims[1] * dims[2])
+	unbiased := batchVar
+	if n > 1 {
+		unbiased = MulScalar(batchVar, n/(n-1))
+	}
+	momentum := func(avg, batch *Node) *Node {
+		return StopGradient(Add(MulScalar(avg, 1-BNMomentum), MulScalar(batch, BNMomentum)))
+	}
+	ctx.GetVariable("running_mean").SetValueGraph(momentum(mean, Reshape(batchMean, c)))
+	ctx.GetVariable("running_var").SetValueGraph(momentum(variance, Reshape(unbiased, c)))
+	return normalized
 }
 
 // activation is an element-wise non-linearity.

@@ -53,6 +53,20 @@ type Options struct {
 	// Fetch says where cached ImageNet weights live and whether Build may
 	// download them.
 	Fetch weights.FetchOptions `json:"-"`
+
+	// Graph formulations of the same model, for timing them against each
+	// other (toolkit/bench variants); not run-config keys. The zero values
+	// build the default graph. New leaves both false.
+
+	// BatchNormOp computes training-mode batch norm with the backend's
+	// fused op (graph.InternalBatchNormForTraining, its gradient
+	// BatchNormGradient) instead of separate mean, centring and variance
+	// ops. Same statistics and gradients, to float32 rounding.
+	BatchNormOp bool `json:"-"`
+	// MaxPoolMasks builds max pooling from strided slices, an element-wise
+	// max and first-maximum masks (see maxPoolMasks), so its gradient needs
+	// no SelectAndScatter. Same values and gradients (exactly).
+	MaxPoolMasks bool `json:"-"`
 }
 
 // Architecture is one entry of Known: a backbone built from its stage

@@ -106,17 +106,29 @@ func TestParityTrainMode(t *testing.T) {
 			if name == "efficientnet_b0" {
 				arch = efficientNetArch(name, efficientNetSpec{WidthMult: 0.25, DepthMult: 0.5, Stages: efficientNetB0Spec.Stages}, nil)
 			}
-			checkTrainParity(t, arch, "testdata", name)
+			checkTrainParity(t, arch, "testdata", name, Options{})
+		})
+	}
+}
+
+// TestParityTrainModeVariants: ResNet-18's graph variants (the backend's
+// batch-norm op, the mask max pool) match PyTorch's training-mode logits
+// and running statistics as the default graph does.
+func TestParityTrainModeVariants(t *testing.T) {
+	for _, knobs := range []Options{{BatchNormOp: true}, {MaxPoolMasks: true}, {BatchNormOp: true, MaxPoolMasks: true}} {
+		t.Run(fmt.Sprintf("bnop=%v,poolmask=%v", knobs.BatchNormOp, knobs.MaxPoolMasks), func(t *testing.T) {
+			checkTrainParity(t, fixtureArchs["resnet18"], "testdata", "resnet18", knobs)
 		})
 	}
 }
 
 // checkTrainParity is checkParity in training mode; arch must have no
-// stochastic depth.
-func checkTrainParity(t *testing.T, arch *Architecture, dir, name string) {
+// stochastic depth. knobs gives the graph-formulation options.
+func checkTrainParity(t *testing.T, arch *Architecture, dir, name string, knobs Options) {
 	t.Helper()
 	m, err := newModel(arch, Options{NClass: fixtureClasses, Full: true, Dropout: -1,
-		WeightsPath: filepath.Join(dir, name+".weights.safetensors")})
+		WeightsPath: filepath.Join(dir, name+".weights.safetensors"),
+		BatchNormOp: knobs.BatchNormOp, MaxPoolMasks: knobs.MaxPoolMasks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +212,7 @@ func TestParityFullSize(t *testing.T) {
 				spec.StochasticDepth = 0
 				arch = efficientNetArch(name, spec, nil)
 			}
-			checkTrainParity(t, arch, dir, name)
+			checkTrainParity(t, arch, dir, name, Options{})
 		})
 	}
 }

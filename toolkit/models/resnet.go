@@ -39,7 +39,7 @@ func (b *builder) resNet(ctx *context.Context, x *Node, spec resNetSpec) *Node {
 	// Stem: conv 7x7/2 (padding 3), BN, ReLU, max pool 3x3/2 (padding 1).
 	x = b.conv(ctx.In("conv1"), x, spec.Stem, 7, 2, 1, false)
 	x = relu(b.batchNorm(ctx.In("bn1"), x))
-	x = MaxPool(x).Window(3).Strides(2).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+	x = b.maxPool(x, 3, 2, 1)
 	for i, width := range spec.Widths {
 		stage := ctx.In("layer" + strconv.Itoa(i+1))
 		for j := range spec.Blocks[i] {
