@@ -29,6 +29,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
 	backend := fs.String("backend", "", "GoMLX backend: gofast, go, xla:cpu, xla:cuda, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
 	verbose := fs.Bool("verbose", false, "every run's progress lines too")
+	parallel := fs.Int("parallel", 1, "methods trained at a time on the one backend (on a GPU, 3-4 overlap compiles with training; logs are the same)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: debiaser study [flags]\n\nTrains the study's baseline and twelve methods on one backend and prints their table and the wall time.\nMethods:")
 		for _, m := range toolkit.StudyMethods() {
@@ -38,6 +39,9 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if help, err := parse(fs, args); help || err != nil {
 		return err
+	}
+	if *parallel < 1 {
+		return usageError{fmt.Sprintf("--parallel %d: want 1 or more", *parallel)}
 	}
 	cfg := config.Defaults()
 	if *cfgPath != "" {
@@ -89,7 +93,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			names = append(names, n)
 		}
 	}
-	res, err := toolkit.RunStudy(ctx, cfg, toolkit.StudyOptions{LogDir: *logDir, Methods: names, Progress: stderr, Verbose: *verbose})
+	res, err := toolkit.RunStudy(ctx, cfg, toolkit.StudyOptions{LogDir: *logDir, Methods: names, Progress: stderr, Verbose: *verbose, Parallel: *parallel})
 	if err != nil {
 		return err
 	}
