@@ -56,7 +56,8 @@ const VariantDefault = "default"
 // options of models.Options (the same model, built another way).
 var Knobs = map[string]func(*models.Options){
 	VariantDefault: func(*models.Options) {},
-	"bnop":         func(o *models.Options) { o.BatchNormOp = true },
+	"bnop":         func(o *models.Options) { o.BatchNorm = models.BatchNormOp },
+	"bnops":        func(o *models.Options) { o.BatchNorm = models.BatchNormOps },
 	"poolmask":     func(o *models.Options) { o.MaxPoolMasks = true },
 }
 

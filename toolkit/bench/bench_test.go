@@ -99,22 +99,24 @@ func TestValidate(t *testing.T) {
 
 func TestApplyVariant(t *testing.T) {
 	for _, tc := range []struct {
-		v         string
-		bn, masks bool
+		v     string
+		bn    string
+		masks bool
 	}{
-		{"default", false, false},
-		{"bnop", true, false},
-		{"poolmask", false, true},
-		{"bnop+poolmask", true, true},
-		{"poolmask+default", false, true},
+		{"default", models.BatchNormAuto, false},
+		{"bnop", models.BatchNormOp, false},
+		{"bnops", models.BatchNormOps, false},
+		{"poolmask", models.BatchNormAuto, true},
+		{"bnop+poolmask", models.BatchNormOp, true},
+		{"poolmask+default", models.BatchNormAuto, true},
 	} {
 		var o models.Options
-		if err := ApplyVariant(tc.v, &o); err != nil || o.BatchNormOp != tc.bn || o.MaxPoolMasks != tc.masks {
+		if err := ApplyVariant(tc.v, &o); err != nil || o.BatchNorm != tc.bn || o.MaxPoolMasks != tc.masks {
 			t.Errorf("%s: %+v, %v", tc.v, o, err)
 		}
 	}
 	err := ApplyVariant("bnop+fast+x", &models.Options{})
-	if err == nil || !strings.Contains(err.Error(), `unknown knob "fast", "x"`) || !strings.Contains(err.Error(), "known: bnop, default, poolmask") {
+	if err == nil || !strings.Contains(err.Error(), `unknown knob "fast", "x"`) || !strings.Contains(err.Error(), "known: bnop, bnops, default, poolmask") {
 		t.Errorf("unknown knobs: %v", err)
 	}
 }

@@ -13,8 +13,9 @@
 // loss pays).
 //
 // Options.Variants times graph formulations of the same model side by side
-// (each a '+'-joined list of Knobs: "default", "bnop" for
-// models.Options.BatchNormOp, "poolmask" for models.Options.MaxPoolMasks);
+// (each a '+'-joined list of Knobs: "default" for what a run builds,
+// "bnop" and "bnops" for models.Options.BatchNorm op and ops, "poolmask"
+// for models.Options.MaxPoolMasks);
 // each (precision, batch, variant) is one Result.
 //
 // RunTorch runs the PyTorch script with the same batch sizes and image

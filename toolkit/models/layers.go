@@ -201,7 +201,7 @@ func (b *builder) batchNorm32(ctx *context.Context, x *Node) *Node {
 	offset := b.param(ctx, "bias", []int{c}, kindVector, initializers.Zero)
 	mean := b.param(ctx, "running_mean", []int{c}, kindBuffer, initializers.Zero)
 	variance := b.param(ctx, "running_var", []int{c}, kindBuffer, initializers.One)
-	if b.trainBackbone && b.m.Options.BatchNormOp {
+	if b.trainBackbone && b.batchNormOp() {
 		return b.batchNormOp32(ctx, x, scale, offset, mean, variance)
 	}
 	if b.trainBackbone {
@@ -228,8 +228,24 @@ func (b *builder) batchNorm32(ctx *context.Context, x *Node) *Node {
 	return Add(Mul(x, Reshape(inv, 1, 1, 1, c)), Reshape(shift, 1, 1, 1, c))
 }
 
+// batchNormOp reports whether training-mode batch norm uses the backend's
+// op (Options.BatchNorm; auto: on XLA).
+func (b *builder) batchNormOp() bool {
+	switch b.m.Options.BatchNorm {
+	case BatchNormOp:
+		return true
+	case BatchNormOps:
+		return false
+	}
+	return b.g.Backend().Name() == xlaBackendName
+}
+
+// xlaBackendName is the Name of GoMLX's XLA backend (and of wrappers
+// around it, which forward Name).
+const xlaBackendName = "xla"
+
 // batchNormOp32 is batchNorm32's training mode through the backend's
-// batch-norm op (Options.BatchNormOp): XLA expands it with single-pass
+// batch-norm op (Options.BatchNorm): XLA expands it with single-pass
 // statistics and differentiates it with its own BatchNormGradient, which
 // (like the hand-written graph and PyTorch) includes the gradient through
 // the batch mean and variance. The op returns the biased batch variance;

@@ -115,8 +115,8 @@ func TestParityTrainMode(t *testing.T) {
 // batch-norm op, the mask max pool) match PyTorch's training-mode logits
 // and running statistics as the default graph does.
 func TestParityTrainModeVariants(t *testing.T) {
-	for _, knobs := range []Options{{BatchNormOp: true}, {MaxPoolMasks: true}, {BatchNormOp: true, MaxPoolMasks: true}} {
-		t.Run(fmt.Sprintf("bnop=%v,poolmask=%v", knobs.BatchNormOp, knobs.MaxPoolMasks), func(t *testing.T) {
+	for _, knobs := range []Options{{BatchNorm: BatchNormOp}, {MaxPoolMasks: true}, {BatchNorm: BatchNormOp, MaxPoolMasks: true}} {
+		t.Run(fmt.Sprintf("bn=%s,poolmask=%v", knobs.BatchNorm, knobs.MaxPoolMasks), func(t *testing.T) {
 			checkTrainParity(t, fixtureArchs["resnet18"], "testdata", "resnet18", knobs)
 		})
 	}
@@ -128,7 +128,7 @@ func checkTrainParity(t *testing.T, arch *Architecture, dir, name string, knobs 
 	t.Helper()
 	m, err := newModel(arch, Options{NClass: fixtureClasses, Full: true, Dropout: -1,
 		WeightsPath: filepath.Join(dir, name+".weights.safetensors"),
-		BatchNormOp: knobs.BatchNormOp, MaxPoolMasks: knobs.MaxPoolMasks})
+		BatchNorm: knobs.BatchNorm, MaxPoolMasks: knobs.MaxPoolMasks})
 	if err != nil {
 		t.Fatal(err)
 	}

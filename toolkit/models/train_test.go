@@ -149,7 +149,7 @@ func checkAllChanged(t *testing.T, what string, before, after map[string][]float
 // definition on a hand-computed example: normalise with the batch mean and
 // biased variance; running_mean = 0.9*0 + 0.1*mean, running_var = 0.9*1 +
 // 0.1*unbiased variance.
-// Both formulations: hand-written ops and the backend's op (BatchNormOp).
+// Both formulations: hand-written ops and the backend's op (BatchNorm: BatchNormOp).
 func TestBatchNormTraining(t *testing.T) {
 	for _, op := range []bool{false, true} {
 		t.Run(fmt.Sprintf("op=%v", op), func(t *testing.T) { testBatchNormTraining(t, op) })
@@ -159,7 +159,7 @@ func TestBatchNormTraining(t *testing.T) {
 func testBatchNormTraining(t *testing.T, op bool) {
 	// One channel, values 1, 2, 3, 6: mean 3, biased var 3.5, unbiased 14/3.
 	xs := []float32{1, 2, 3, 6}
-	m := &Model{Name: "bn", Options: Options{NClass: 1, Full: true, BatchNormOp: op}, arch: &Architecture{}}
+	m := &Model{Name: "bn", Options: Options{NClass: 1, Full: true, BatchNorm: bnKind(op)}, arch: &Architecture{}}
 	ctx := context.New()
 	var out []*tensors.Tensor
 	err := catch(func() {
@@ -252,7 +252,7 @@ func TestStochasticDepth(t *testing.T) {
 // batch mean and variance, as in PyTorch. Checked against central finite
 // differences of loss = sum(BN(x) * r); with the statistics treated as
 // constants (GoMLX's non-fused batch norm) it would not match.
-// Both formulations (BatchNormOp: the op's own BatchNormGradient).
+// Both formulations (BatchNorm: BatchNormOp, the op's own BatchNormGradient).
 func TestBatchNormGradient(t *testing.T) {
 	for _, op := range []bool{false, true} {
 		t.Run(fmt.Sprintf("op=%v", op), func(t *testing.T) { testBatchNormGradient(t, op) })
@@ -262,7 +262,7 @@ func TestBatchNormGradient(t *testing.T) {
 func testBatchNormGradient(t *testing.T, op bool) {
 	xs := []float32{0.3, -1.2, 2.0, 0.7, -0.4, 1.1, 0.9, -2.2}
 	rs := []float32{1.0, -0.5, 0.25, 2.0, -1.5, 0.75, 0.1, 1.3}
-	m := &Model{Name: "bn", Options: Options{NClass: 1, Full: true, BatchNormOp: op}, arch: &Architecture{}}
+	m := &Model{Name: "bn", Options: Options{NClass: 1, Full: true, BatchNorm: bnKind(op)}, arch: &Architecture{}}
 	ctx := context.New()
 	loss := func(ctx *context.Context, x, r *Node) *Node {
 		ctx.SetTraining(x.Graph(), true)
@@ -301,4 +301,12 @@ func testBatchNormGradient(t *testing.T, op bool) {
 			t.Errorf("d loss / d x[%d] = %v, finite difference %v", i, grad[i], numeric)
 		}
 	}
+}
+
+// bnKind is the batch-norm formulation of a test's on/off switch.
+func bnKind(op bool) string {
+	if op {
+		return BatchNormOp
+	}
+	return BatchNormOps
 }

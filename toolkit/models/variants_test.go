@@ -116,11 +116,11 @@ func maxRelDiff(a, b []float32) float64 {
 }
 
 // TestGraphVariantsParity: ResNet-18 (64x64, batch 4, full fine-tuning,
-// no dropout) with BatchNormOp and/or MaxPoolMasks gives the default
+// no dropout) with BatchNorm op and/or MaxPoolMasks gives the default
 // graph's logits, loss, gradients of every trainable variable and updated
 // running statistics, to float32 rounding (worst relative difference per
 // tensor, max|a-b|/max|b|, is logged). Measured on gofast: 2.5e-5 with
-// BatchNormOp (another summation order), exactly 0 with MaxPoolMasks.
+// the batch-norm op (another summation order), exactly 0 with MaxPoolMasks.
 func TestGraphVariantsParity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ResNet-18 gradients: -short")
@@ -139,7 +139,7 @@ func TestGraphVariantsParity(t *testing.T) {
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			o := base
-			o.BatchNormOp, o.MaxPoolMasks = v.bn, v.masks
+			o.BatchNorm, o.MaxPoolMasks = bnKind(v.bn), v.masks
 			logits, loss, grads, stats := gradStep(t, "resnet18", o, batch, size)
 			worst, worstName := 0.0, ""
 			check := func(what string, got, want []float32) {
@@ -181,7 +181,7 @@ func TestGraphVariantsBFloat16(t *testing.T) {
 	base := Options{NClass: 3, Full: true, Dropout: -1, Precision: PrecisionBFloat16}
 	_, want, _, _ := gradStep(t, "resnet18", base, 4, 32)
 	o := base
-	o.BatchNormOp, o.MaxPoolMasks = true, true
+	o.BatchNorm, o.MaxPoolMasks = BatchNormOp, true
 	_, got, grads, _ := gradStep(t, "resnet18", o, 4, 32)
 	t.Logf("bfloat16 loss: default %.6f, bnop+poolmask %.6f", want, got)
 	if rel := math.Abs(float64(got-want)) / float64(want); rel > 1e-2 || math.IsNaN(rel) {

@@ -92,7 +92,15 @@ func (b *captureBuilder) Compile(outputs []backends.Op, shardings []*backends.Sh
 // wrap(offline XLA).
 func trainStepProgram(t *testing.T, model string, wrap func(backends.Backend) backends.Backend) string {
 	t.Helper()
-	m, err := models.Build(model, models.Options{NClass: 4, Full: true, Precision: "bfloat16"})
+	return trainStepProgramWith(t, model, models.Options{}, wrap)
+}
+
+// trainStepProgramWith is trainStepProgram with the graph-formulation
+// options of o (its NClass, Full and Precision are set here).
+func trainStepProgramWith(t *testing.T, model string, o models.Options, wrap func(backends.Backend) backends.Backend) string {
+	t.Helper()
+	o.NClass, o.Full, o.Precision = 4, true, "bfloat16"
+	m, err := models.Build(model, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,5 +159,25 @@ func TestMixedPrecisionStableHLO(t *testing.T) {
 			}
 			t.Logf("wrapped program: %d bytes, %d lines, %d bf16 mentions", len(with), strings.Count(with, "\n"), strings.Count(with, "bf16"))
 		})
+	}
+}
+
+// On XLA a run's default graph normalises batches with XLA's own batch-norm
+// ops (models.BatchNormAuto: 15% faster on an H200); "ops" keeps the
+// separate ops.
+func TestBatchNormAutoOnXLA(t *testing.T) {
+	auto := trainStepProgram(t, "resnet18", Wrap)
+	ops := trainStepProgramWith(t, "resnet18", models.Options{BatchNorm: models.BatchNormOps}, Wrap)
+	for _, op := range []string{"stablehlo.batch_norm_training", "stablehlo.batch_norm_grad"} {
+		// ResNet-18 has 20 batch norms.
+		if n := strings.Count(auto, op); n != 20 {
+			t.Errorf("default program: %d %s, want 20", n, op)
+		}
+		if n := strings.Count(ops, op); n != 0 {
+			t.Errorf("batch norm as ops: %d %s, want 0", n, op)
+		}
+	}
+	if bad := findBadLiterals(auto); len(bad) > 0 {
+		t.Errorf("default program has %d bad literals, e.g. %s", len(bad), bad[0])
 	}
 }
