@@ -128,7 +128,7 @@ func checkTrainParity(t *testing.T, arch *Architecture, dir, name string, knobs 
 	t.Helper()
 	m, err := newModel(arch, Options{NClass: fixtureClasses, Full: true, Dropout: -1,
 		WeightsPath: filepath.Join(dir, name+".weights.safetensors"),
-		BatchNorm: knobs.BatchNorm, MaxPoolMasks: knobs.MaxPoolMasks})
+		BatchNorm:   knobs.BatchNorm, MaxPoolMasks: knobs.MaxPoolMasks})
 	if err != nil {
 		t.Fatal(err)
 	}
