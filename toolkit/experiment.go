@@ -425,6 +425,8 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		Batcher:       &batcher{train: trainBatches, valid: inputs.validBatches(backend, validSet, pipe, cfg.Seed)},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
 		Context:       mctx,
+		Initial:       inputs.initial,
+		InitialKey:    initialKey(model),
 		Note:          e.note,
 		LogPath:       logPath,
 		CheckpointDir: ckpt,

@@ -9,6 +9,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/debiaser/debiaser/toolkit/data"
+	"github.com/debiaser/debiaser/toolkit/models"
+	"github.com/debiaser/debiaser/toolkit/train"
 	"github.com/debiaser/debiaser/toolkit/transforms"
 	"github.com/debiaser/debiaser/toolkit/transforms/devaug"
 )
@@ -28,10 +30,20 @@ type runInputs struct {
 	mu    sync.Mutex
 	valid map[string]*evalCache
 	aug   map[string]*devaug.Augmenter
+	// initial holds the variables' initial values of runs that start
+	// alike (same model, options and seed): initialised once.
+	initial *train.InitialValues
 }
 
 func newRunInputs() *runInputs {
-	return &runInputs{valid: map[string]*evalCache{}, aug: map[string]*devaug.Augmenter{}}
+	return &runInputs{valid: map[string]*evalCache{}, aug: map[string]*devaug.Augmenter{}, initial: train.NewInitialValues()}
+}
+
+// initialKey names what decides a run's initial variable values besides
+// the variables themselves (train.InitialValues checks those).
+func initialKey(m *models.Model) string {
+	o := m.Options
+	return fmt.Sprintf("%s n_class=%d pretrained=%v weights=%q", m.Name, o.NClass, o.Pretrained, o.WeightsPath)
 }
 
 // validBatches returns the cache of ds's batches through the eval
@@ -84,6 +96,7 @@ func (in *runInputs) close() {
 	}
 	clear(in.valid)
 	clear(in.aug)
+	in.initial.Free()
 }
 
 // evalCache makes the validation batches through src once and keeps them

@@ -105,6 +105,9 @@ func TestSharedInputsSameLogs(t *testing.T) {
 	if !slices.Equal(shared, alone) {
 		t.Errorf("valid losses with shared inputs %v, alone %v", shared, alone)
 	}
+	if h := in.initial.Hits(); h != 1 {
+		t.Errorf("initial values copied by %d runs, want 1 (the second)", h)
+	}
 	if len(in.valid) != 1 || len(in.aug) != 1 {
 		t.Fatalf("shared inputs hold %d validation caches and %d augmenters, want 1 and 1", len(in.valid), len(in.aug))
 	}

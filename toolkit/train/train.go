@@ -76,6 +76,13 @@ type Setup struct {
 	// Context holds the model's variables; nil makes a new one. Models that
 	// load pretrained weights pass the context they loaded into.
 	Context *context.Context
+	// Initial, when set, gives the variables their initial values before
+	// training (shared with other runs: see InitialValues), keyed by
+	// InitialKey, which must name everything that decides the variables'
+	// initialisers (the model and its options). Nil initialises them in
+	// the first training step, as GoMLX does.
+	Initial    *InitialValues
+	InitialKey string
 
 	Note string
 	// LogPath is where the run log is written after every epoch; empty
@@ -220,6 +227,11 @@ func (r *runner) run(goctx gocontext.Context) error {
 		r.ckpt, err = checkpoints.Build(r.ctx).Dir(r.CheckpointDir).Keep(2).Done()
 		if err != nil {
 			return fmt.Errorf("train: checkpoints in %s: %w", r.CheckpointDir, err)
+		}
+	}
+	if r.Initial != nil && !r.Resume {
+		if err := r.Initial.apply(r.ctx, r.Backend, r.InitialKey); err != nil {
+			return fmt.Errorf("train: %w", err)
 		}
 	}
 	firstEpoch := 0
