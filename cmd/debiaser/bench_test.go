@@ -60,10 +60,13 @@ func TestBenchBadFlags(t *testing.T) {
 
 func TestStudyCommand(t *testing.T) {
 	dir := t.TempDir()
-	out, _, err := runCLI(t, "study", "--dataset", "shapes-study", "--model", "small_cnn", "--pretrained", "false",
-		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--drop-last", "--logdir", dir)
+	out, progress, err := runCLI(t, "study", "--dataset", "shapes-study", "--model", "small_cnn", "--pretrained", "false",
+		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--drop-last", "--parallel", "2", "--logdir", dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(progress, "2 methods at a time") {
+		t.Errorf("progress lacks the parallel line:\n%s", progress)
 	}
 	for _, want := range []string{"baseline", "MSFE", "study: 2 methods in"} {
 		if !strings.Contains(out, want) {
@@ -81,5 +84,8 @@ func TestStudyCommand(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "study", "--methods", "SMOTE", "--logdir", dir); err == nil || !strings.Contains(err.Error(), `"SMOTE"`) {
 		t.Errorf("unknown method: %v", err)
+	}
+	if _, _, err := runCLI(t, "study", "--parallel", "0", "--logdir", dir); err == nil || !strings.Contains(err.Error(), "--parallel 0") {
+		t.Errorf("--parallel 0: %v", err)
 	}
 }
