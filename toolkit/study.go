@@ -157,6 +157,9 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	defer cancel()
 	var firstErr error
 	runOne := func(i int) {
+		if runCtx.Err() != nil {
+			return // an earlier method failed, or the study was interrupted
+		}
 		m := methods[i]
 		path := filepath.Join(o.LogDir, strings.ReplaceAll(m.Name, " ", "_")+".json")
 		row := StudyRow{Method: m.Name, LogPath: path}

@@ -3,6 +3,8 @@ package toolkit
 import (
 	gocontext "context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -137,5 +139,24 @@ func TestRunStudyParallel(t *testing.T) {
 	}
 	if !strings.Contains(progress, "3 methods at a time") || !strings.Contains(progress, "focal: epoch 1/1") {
 		t.Errorf("parallel progress:\n%s", progress)
+	}
+}
+
+// A failing method stops the study: the methods after it neither run nor
+// leave logs, and the error names the method.
+func TestRunStudyStopsAtFailure(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Dataset, cfg.ModelName, cfg.Pretrained, cfg.ImageSize, cfg.Epochs = "shapes-study", "small_cnn", false, 16, 1
+	cfg.DropLast, cfg.BatchSize = true, 1000 // undersampling draws 100 samples: no whole batch
+	dir := t.TempDir()
+	res, err := RunStudy(gocontext.Background(), cfg, StudyOptions{LogDir: dir, Methods: []string{"undersampling", "baseline"}})
+	if err == nil || !strings.Contains(err.Error(), "study: undersampling") || !strings.Contains(err.Error(), "drop_last") {
+		t.Fatalf("error %v", err)
+	}
+	if len(res.Rows) != 0 {
+		t.Errorf("rows %+v", res.Rows)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "baseline.json")); !os.IsNotExist(err) {
+		t.Errorf("baseline ran after undersampling failed (its log: %v)", err)
 	}
 }
