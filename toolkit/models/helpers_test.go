@@ -72,3 +72,22 @@ func forward(t *testing.T, m *Model, ctx *context.Context, x *tensors.Tensor) ([
 	}
 	return tensors.MustCopyFlatData[float32](out[0]), out[0].Shape().Dimensions, nil
 }
+
+// initialised builds model name with opts and gives every variable its
+// initial value (seed 7) in a new context on the test backend.
+func initialised(t *testing.T, name string, opts Options) (*Model, *context.Context) {
+	t.Helper()
+	m, err := Build(name, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	ctx.SetParam(context.ParamInitialSeed, int64(7))
+	if err := m.Init(ctx, backend(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.InitializeVariables(backend(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	return m, ctx
+}

@@ -208,17 +208,7 @@ func (b *builder) batchNorm32(ctx *context.Context, x *Node) *Node {
 		batchMean := ReduceAndKeep(x, ReduceMean, 0, 1, 2)
 		centered := Sub(x, batchMean)
 		batchVar := ReduceMean(Square(centered), 0, 1, 2)
-		dims := x.Shape().Dimensions
-		n := float64(dims[0] * dims[1] * dims[2])
-		unbiased := batchVar
-		if n > 1 {
-			unbiased = MulScalar(batchVar, n/(n-1))
-		}
-		momentum := func(avg, batch *Node) *Node {
-			return StopGradient(Add(MulScalar(avg, 1-BNMomentum), MulScalar(batch, BNMomentum)))
-		}
-		ctx.GetVariable("running_mean").SetValueGraph(momentum(mean, Reshape(batchMean, c)))
-		ctx.GetVariable("running_var").SetValueGraph(momentum(variance, unbiased))
+		updateRunning(ctx, x, mean, variance, batchMean, batchVar)
 		// Div/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
 		normalized := Div(centered, Sqrt(AddScalar(Reshape(batchVar, 1, 1, 1, c), BNEpsilon)))
 		return Add(Mul(normalized, Reshape(scale, 1, 1, 1, c)), Reshape(offset, 1, 1, 1, c))
@@ -251,20 +241,28 @@ const xlaBackendName = "xla"
 // the batch mean and variance. The op returns the biased batch variance;
 // the running variance is updated with the unbiased one, as PyTorch does.
 func (b *builder) batchNormOp32(ctx *context.Context, x, scale, offset, mean, variance *Node) *Node {
-	c := x.Shape().Dimensions[3]
 	normalized, batchMean, batchVar := InternalBatchNormForTraining(x, scale, offset, BNEpsilon, 3)
+	updateRunning(ctx, x, mean, variance, batchMean, batchVar)
+	return normalized
+}
+
+// updateRunning sets the running averages of ctx's batch norm from the
+// batch statistics of x (any shapes holding its C values): momentum 0.1,
+// the variance made unbiased, as PyTorch does; no gradient flows into
+// them.
+func updateRunning(ctx *context.Context, x, mean, variance, batchMean, batchVar *Node) {
 	dims := x.Shape().Dimensions
+	c := dims[3]
 	n := float64(dims[0] * dims[1] * dims[2])
 	unbiased := batchVar
 	if n > 1 {
 		unbiased = MulScalar(batchVar, n/(n-1))
 	}
 	momentum := func(avg, batch *Node) *Node {
-		return StopGradient(Add(MulScalar(avg, 1-BNMomentum), MulScalar(batch, BNMomentum)))
+		return StopGradient(Add(MulScalar(avg, 1-BNMomentum), MulScalar(Reshape(batch, c), BNMomentum)))
 	}
-	ctx.GetVariable("running_mean").SetValueGraph(momentum(mean, Reshape(batchMean, c)))
-	ctx.GetVariable("running_var").SetValueGraph(momentum(variance, Reshape(unbiased, c)))
-	return normalized
+	ctx.GetVariable("running_mean").SetValueGraph(momentum(mean, batchMean))
+	ctx.GetVariable("running_var").SetValueGraph(momentum(variance, unbiased))
 }
 
 // activation is an element-wise non-linearity.

@@ -44,18 +44,7 @@ func trainStep(t *testing.T, name string, full bool) (m *Model, before, after ma
 // trainStepWith is trainStep with any options; it also returns the loss.
 func trainStepWith(t *testing.T, name string, opts Options, batch, size int) (m *Model, before, after map[string][]float32, loss float32) {
 	t.Helper()
-	m, err := Build(name, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.New()
-	ctx.SetParam(context.ParamInitialSeed, int64(7))
-	if err := m.Init(ctx, backend(t)); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctx.InitializeVariables(backend(t), nil); err != nil {
-		t.Fatal(err)
-	}
+	m, ctx := initialised(t, name, opts)
 	before = snapshot(t, ctx)
 	pixels := make([]float32, batch*size*size*3)
 	for i := range pixels {
@@ -70,7 +59,7 @@ func trainStepWith(t *testing.T, name string, opts Options, batch, size int) (m 
 	opt := optimizers.StochasticGradientDescent().WithDecay(false).WithLearningRate(0.1).Done()
 	trainer := train.NewTrainer(backend(t), ctx, m.Fn, losses.SparseCategoricalCrossEntropyLogits, opt, nil, nil)
 	var metrics []*tensors.Tensor
-	err = catch(func() {
+	err := catch(func() {
 		var err error
 		metrics, err = trainer.TrainStep(nil, []*tensors.Tensor{x}, []*tensors.Tensor{labels})
 		if err != nil {

@@ -17,18 +17,7 @@ import (
 // the updated batch-norm running statistics.
 func gradStep(t *testing.T, name string, opts Options, batch, size int) (logits []float32, loss float32, grads, stats map[string][]float32) {
 	t.Helper()
-	m, err := Build(name, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.New()
-	ctx.SetParam(context.ParamInitialSeed, int64(7))
-	if err := m.Init(ctx, backend(t)); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctx.InitializeVariables(backend(t), nil); err != nil {
-		t.Fatal(err)
-	}
+	m, ctx := initialised(t, name, opts)
 	var names []string
 	for v := range ctx.IterVariables() {
 		if v.Trainable {
@@ -45,7 +34,7 @@ func gradStep(t *testing.T, name string, opts Options, batch, size int) (logits 
 		ys[i] = int32(i % opts.NClass)
 	}
 	var out []*tensors.Tensor
-	err = catch(func() {
+	err := catch(func() {
 		exec, err := context.NewExecAny(backend(t), ctx, func(ctx *context.Context, x, y *Node) []*Node {
 			g := x.Graph()
 			ctx.SetTraining(g, true)
