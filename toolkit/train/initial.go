@@ -82,17 +82,7 @@ func (iv *InitialValues) apply(ctx *context.Context, backend backends.Backend, k
 	if err := ctx.InitializeVariables(backend, nil); err != nil {
 		return fmt.Errorf("initial values: %w", err)
 	}
-	vals := map[string]*tensors.Tensor{}
-	var err error
-	for v := range ctx.IterVariables() {
-		if err != nil || !v.HasValue() {
-			continue
-		}
-		var c *tensors.Tensor
-		if c, err = v.MustValue().LocalClone(); err == nil {
-			vals[v.ScopeAndName()] = c
-		}
-	}
+	vals, err := localClones(ctx)
 	if err != nil {
 		return fmt.Errorf("initial values: %w", err)
 	}

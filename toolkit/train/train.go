@@ -459,22 +459,32 @@ func (r *runner) learningRate() float64 {
 }
 
 func (r *runner) snapshot() error {
-	vars := map[string]*tensors.Tensor{}
-	var err error
-	r.ctx.EnumerateVariables(func(v *context.Variable) {
-		if err != nil || !v.HasValue() {
-			return
-		}
-		var c *tensors.Tensor
-		if c, err = v.MustValue().LocalClone(); err == nil {
-			vars[v.ScopeAndName()] = c
-		}
-	})
+	vars, err := localClones(r.ctx)
 	if err != nil {
 		return fmt.Errorf("train: keep best epoch: %w", err)
 	}
 	r.best = vars
 	return nil
+}
+
+// localClones copies the value of every variable of ctx that has one to
+// the host, by scope and name.
+func localClones(ctx *context.Context) (map[string]*tensors.Tensor, error) {
+	vars := map[string]*tensors.Tensor{}
+	for v := range ctx.IterVariables() {
+		if !v.HasValue() {
+			continue
+		}
+		c, err := v.MustValue().LocalClone()
+		if err != nil {
+			for _, t := range vars {
+				t.FinalizeAll()
+			}
+			return nil, fmt.Errorf("variable %s: %w", v.ScopeAndName(), err)
+		}
+		vars[v.ScopeAndName()] = c
+	}
+	return vars, nil
 }
 
 func (r *runner) restore() error {
