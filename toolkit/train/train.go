@@ -343,11 +343,46 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 		pre = startPrefetch(numBatches, makeBatch)
 		defer pre.stop()
 	}
+	// A step's outputs (loss, predictions) are read after the next step
+	// is dispatched: reading them waits for the step to finish, and a
+	// backend that runs steps asynchronously can then queue the next one
+	// first. Its batch and outputs are freed once read.
+	type stepOut struct {
+		b              int
+		images, labels *tensors.Tensor
+		out            []*tensors.Tensor
+	}
+	var pending *stepOut
+	defer func() {
+		if pending != nil { // an error left a step unread
+			r.release(pending.images, pending.labels)
+			freeAll(pending.out...)
+		}
+	}()
+	read := func(p *stepOut) error {
+		defer func() {
+			r.release(p.images, p.labels)
+			freeAll(p.out...)
+		}()
+		n := len(p.out)
+		loss := scalar(p.out[n-2])
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return fmt.Errorf("train: epoch %d batch %d: %w (%v)", epoch, p.b, ErrNonFinite, loss)
+		}
+		batch := batchAt(p.b)
+		lossSum += loss * float64(len(batch))
+		preds := tensors.MustCopyFlatData[int32](p.out[n-1])
+		for k, i := range batch {
+			rec.TrainTrue = append(rec.TrainTrue, r.Train.Labels[i])
+			rec.TrainPred = append(rec.TrainPred, int(preds[k]))
+		}
+		r.progressBatch(epoch, p.b, numBatches, lossSum/float64(len(rec.TrainTrue)))
+		return nil
+	}
 	for b := 0; b < numBatches; b++ {
 		if err := goctx.Err(); err != nil {
 			return rec, err
 		}
-		batch := batchAt(b)
 		var images, labels *tensors.Tensor
 		if pre != nil {
 			item := pre.next()
@@ -360,22 +395,23 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 		}
 		out, err := r.trainer.TrainStep(nil, []*tensors.Tensor{images}, []*tensors.Tensor{labels})
 		if err != nil {
+			r.release(images, labels)
 			return rec, fmt.Errorf("train: epoch %d step %d: %w", epoch, b, err)
 		}
-		n := len(out)
-		loss := scalar(out[n-2])
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return rec, fmt.Errorf("train: epoch %d batch %d: %w (%v)", epoch, b, ErrNonFinite, loss)
+		prev := pending
+		pending = &stepOut{b: b, images: images, labels: labels, out: out}
+		if prev != nil {
+			if err := read(prev); err != nil {
+				return rec, err
+			}
 		}
-		lossSum += loss * float64(len(batch))
-		preds := tensors.MustCopyFlatData[int32](out[n-1])
-		for k, i := range batch {
-			rec.TrainTrue = append(rec.TrainTrue, r.Train.Labels[i])
-			rec.TrainPred = append(rec.TrainPred, int(preds[k]))
+	}
+	if pending != nil {
+		p := pending
+		pending = nil
+		if err := read(p); err != nil {
+			return rec, err
 		}
-		r.progressBatch(epoch, b, numBatches, lossSum/float64(len(rec.TrainTrue)))
-		r.release(images, labels)
-		freeAll(out...)
 	}
 	rec.TrainLoss = lossSum / float64(len(indices))
 	for _, hook := range r.EpochHooks {

@@ -178,6 +178,10 @@ func TestNaNLossStopsWithLog(t *testing.T) {
 	if !errors.Is(err, ErrNonFinite) {
 		t.Fatalf("err = %v, want ErrNonFinite", err)
 	}
+	// Outputs are read one step late; the error still names the batch.
+	if !strings.Contains(err.Error(), "epoch 0 batch 0:") {
+		t.Errorf("err = %v, want it to name epoch 0 batch 0", err)
+	}
 	l, rerr := runlog.Read(s.LogPath)
 	if rerr != nil {
 		t.Fatal(rerr)
