@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -180,9 +181,12 @@ type runner struct {
 
 // Names of the per-batch outputs this package adds to GoMLX's metrics.
 const (
-	predMetric  = "debiaser/pred"
-	probsMetric = "debiaser/probs"
-	lossMetric  = "debiaser/loss"
+	// trainMetric: float32 [1+B], the batch loss then the B predicted
+	// labels; evalMetric: float32 [1+B*C], the loss then the B rows of
+	// class probabilities. One tensor each, so a step costs one read from
+	// the device, not two.
+	trainMetric = "debiaser/train_step"
+	evalMetric  = "debiaser/eval_step"
 )
 
 func (r *runner) run(goctx gocontext.Context) error {
@@ -197,14 +201,20 @@ func (r *runner) run(goctx gocontext.Context) error {
 	perBatch := func(name string, fn metrics.BaseMetricGraph) metrics.Interface {
 		return batchOutput{name: name, fn: fn}
 	}
-	lossNoReg := func(ctx *context.Context, labels, predictions []*graph.Node) *graph.Node {
-		return gomlxtrain.GetLossNoRegularization(ctx, predictions[0].Graph())
+	// lossAnd puts the batch loss (without regularisation) in front of
+	// per-sample values, as one float32 vector.
+	lossAnd := func(ctx *context.Context, predictions []*graph.Node, perSample *graph.Node) *graph.Node {
+		loss := gomlxtrain.GetLossNoRegularization(ctx, predictions[0].Graph())
+		return graph.Concatenate([]*graph.Node{
+			graph.Reshape(graph.ConvertDType(loss, dtypes.Float32), 1),
+			graph.Reshape(graph.ConvertDType(perSample, dtypes.Float32), -1),
+		}, 0)
 	}
-	argmax := func(_ *context.Context, _, predictions []*graph.Node) *graph.Node {
-		return graph.ArgMax(predictions[0], -1)
+	trainOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
+		return lossAnd(ctx, predictions, graph.ArgMax(predictions[0], -1))
 	}
-	probs := func(_ *context.Context, _, predictions []*graph.Node) *graph.Node {
-		return graph.Softmax(predictions[0], -1)
+	evalOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
+		return lossAnd(ctx, predictions, graph.Softmax(predictions[0], -1))
 	}
 	trainCtx := r.ctx
 	if r.Resume || r.Context != nil {
@@ -213,8 +223,8 @@ func (r *runner) run(goctx gocontext.Context) error {
 		trainCtx = r.ctx.Checked(false)
 	}
 	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.Model, r.Loss, r.Optimizer,
-		[]metrics.Interface{perBatch(lossMetric, lossNoReg), perBatch(predMetric, argmax)},
-		[]metrics.Interface{perBatch(lossMetric, lossNoReg), perBatch(probsMetric, probs)})
+		[]metrics.Interface{perBatch(trainMetric, trainOut)},
+		[]metrics.Interface{perBatch(evalMetric, evalOut)})
 
 	if r.CheckpointDir != "" {
 		if !r.Resume {
@@ -364,14 +374,14 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 			r.release(p.images, p.labels)
 			freeAll(p.out...)
 		}()
-		n := len(p.out)
-		loss := scalar(p.out[n-2])
+		vals := tensors.MustCopyFlatData[float32](p.out[len(p.out)-1])
+		loss := float64(vals[0])
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return fmt.Errorf("train: epoch %d batch %d: %w (%v)", epoch, p.b, ErrNonFinite, loss)
 		}
 		batch := batchAt(p.b)
 		lossSum += loss * float64(len(batch))
-		preds := tensors.MustCopyFlatData[int32](p.out[n-1])
+		preds := vals[1:]
 		for k, i := range batch {
 			rec.TrainTrue = append(rec.TrainTrue, r.Train.Labels[i])
 			rec.TrainPred = append(rec.TrainPred, int(preds[k]))
@@ -463,9 +473,9 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 		if err != nil {
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
 		}
-		n := len(out)
-		loss += scalar(out[n-2]) * float64(len(batch))
-		probs := tensors.MustCopyFlatData[float32](out[n-1])
+		vals := tensors.MustCopyFlatData[float32](out[len(out)-1])
+		loss += float64(vals[0]) * float64(len(batch))
+		probs := vals[1:]
 		c := r.numClasses
 		for k, i := range batch {
 			row := make([]float64, c)
