@@ -32,7 +32,7 @@ type Options struct {
 	Precisions []string `json:"precisions"` // "float32", "bfloat16"
 	// Variants are graph formulations of the same model to time side by
 	// side: each a '+'-joined list of knob names from Knobs ("default",
-	// "bnop", "poolmask"), e.g. "bnop+poolmask".
+	// "bnop", "bnops", "poolmask"), e.g. "bnop+poolmask".
 	Variants []string `json:"variants"`
 	Classes  int      `json:"classes"`
 	Warmup   int      `json:"warmup"`
