@@ -53,7 +53,25 @@ const trainModeTolerance = 1e-3
 // input and compares with torchvision's logits.
 func checkParity(t *testing.T, arch *Architecture, dir, name, ext string) {
 	t.Helper()
-	m, err := newModel(arch, Options{NClass: fixtureClasses, WeightsPath: filepath.Join(dir, name+".weights."+ext)})
+	m, ctx, io := loadFixture(t, arch, dir, name, Options{WeightsPath: filepath.Join(dir, name+".weights."+ext)})
+	in, want := io.Tensors["input"], io.Tensors["logits"]
+	got, dims, err := forward(t, m, ctx, tensors.FromFlatDataAndDimensions(in.Data, in.Shape...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dims[0] != want.Shape[0] || dims[1] != want.Shape[1] {
+		t.Fatalf("logits shape %v, torchvision %v", dims, want.Shape)
+	}
+	compare(t, fmt.Sprintf("%s (%s, input %v) logits", name, ext, in.Shape), got, want.Data, parityTolerance)
+}
+
+// loadFixture builds arch with opts (NClass set to the fixtures'), loads
+// its weights into a new context and reads <dir>/<name>.io.safetensors,
+// the fixture's input and torchvision's outputs.
+func loadFixture(t *testing.T, arch *Architecture, dir, name string, opts Options) (*Model, *context.Context, *weights.StateDict) {
+	t.Helper()
+	opts.NClass = fixtureClasses
+	m, err := newModel(arch, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,15 +83,7 @@ func checkParity(t *testing.T, arch *Architecture, dir, name, ext string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, want := io.Tensors["input"], io.Tensors["logits"]
-	got, dims, err := forward(t, m, ctx, tensors.FromFlatDataAndDimensions(in.Data, in.Shape...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dims[0] != want.Shape[0] || dims[1] != want.Shape[1] {
-		t.Fatalf("logits shape %v, torchvision %v", dims, want.Shape)
-	}
-	compare(t, fmt.Sprintf("%s (%s, input %v) logits", name, ext, in.Shape), got, want.Data, parityTolerance)
+	return m, ctx, io
 }
 
 // compare checks max |got - want| / max |want| <= tol.
@@ -126,23 +136,12 @@ func TestParityTrainModeVariants(t *testing.T) {
 // stochastic depth. knobs gives the graph-formulation options.
 func checkTrainParity(t *testing.T, arch *Architecture, dir, name string, knobs Options) {
 	t.Helper()
-	m, err := newModel(arch, Options{NClass: fixtureClasses, Full: true, Dropout: -1,
+	m, ctx, io := loadFixture(t, arch, dir, name, Options{Full: true, Dropout: -1,
 		WeightsPath: filepath.Join(dir, name+".weights.safetensors"),
 		BatchNorm:   knobs.BatchNorm, MaxPoolMasks: knobs.MaxPoolMasks})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.New()
-	if err := m.Init(ctx, backend(t)); err != nil {
-		t.Fatal(err)
-	}
-	io, err := weights.Read(filepath.Join(dir, name+".io.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := io.Tensors["input"]
 	var out []*tensors.Tensor
-	err = catch(func() {
+	err := catch(func() {
 		exec, err := context.NewExecAny(backend(t), ctx, func(ctx *context.Context, x *Node) *Node {
 			ctx.SetTraining(x.Graph(), true)
 			return m.Fn(ctx, nil, []*Node{x})[0]
