@@ -3,6 +3,7 @@ package toolkit
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -180,7 +181,24 @@ func DeviceLine(b backends.Backend) string {
 	} else if strings.Contains(line, ":cpu ") {
 		line += "; " + cpu
 	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if p := patchedXLA(bi); p != "" {
+			line += "; " + p
+		}
+	}
 	return line
+}
+
+// patchedXLA says so when this program was built with go-xla replaced
+// (deploy/gpu/build.sh's async build), so that a run log shows it: "" for
+// a plain build.
+func patchedXLA(bi *debug.BuildInfo) string {
+	for _, m := range bi.Deps {
+		if m.Path == "github.com/gomlx/go-xla" && m.Replace != nil {
+			return fmt.Sprintf("patched build: go-xla %s replaced by %s", m.Version, m.Replace.Path)
+		}
+	}
+	return ""
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

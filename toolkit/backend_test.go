@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -156,5 +157,19 @@ func TestPrepareBackendPipPlugin(t *testing.T) {
 	}
 	if !strings.Contains(plan.Notice(), "export LD_LIBRARY_PATH="+want) {
 		t.Errorf("notice: %s", plan.Notice())
+	}
+}
+
+func TestPatchedXLA(t *testing.T) {
+	plain := &debug.BuildInfo{Deps: []*debug.Module{{Path: "github.com/gomlx/go-xla", Version: "v0.1.4"}}}
+	if got := patchedXLA(plain); got != "" {
+		t.Errorf("plain build: %q, want empty", got)
+	}
+	patched := &debug.BuildInfo{Deps: []*debug.Module{
+		{Path: "github.com/gomlx/gomlx", Version: "v0.26.0"},
+		{Path: "github.com/gomlx/go-xla", Version: "v0.1.4", Replace: &debug.Module{Path: "/tmp/x/go-xla", Version: "(devel)"}},
+	}}
+	if got, want := patchedXLA(patched), "patched build: go-xla v0.1.4 replaced by /tmp/x/go-xla"; got != want {
+		t.Errorf("patched build: %q, want %q", got, want)
 	}
 }

@@ -22,24 +22,12 @@ set -u
 cd "$(dirname "$0")/../.."
 steps=" ${*:-3 4 5 2} "
 want() { [[ "$steps" == *" $1 "* ]]; }
-out=${OUT:-out/gpu}
-mkdir -p "$out"
-bin=bin/debiaser-xla
-plugin=${PLUGIN:-$(ls /opt/torch/.venv/lib/python3*/site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so 2>/dev/null | head -1)}
-python=${PYTHON:-$(command -v python3)}
-deadline=$((SECONDS + ${BUDGET:-560}))
-log() { echo "== $* ($(date +%T), $((deadline - SECONDS)) s of the budget left)" | tee -a "$out/check.log"; }
-run() { # run TIMEOUT CMD...: the timeout is cut to what is left of the budget
-  local t=$1 left=$((deadline - SECONDS)); shift
-  [ "$left" -lt "$t" ] && t=$left
-  if [ "$t" -lt 15 ]; then echo "skipped: budget spent" | tee -a "$out/check.log"; return; fi
-  timeout "$t" "$@" 2>&1 | tee -a "$out/check.log"; echo "exit ${PIPESTATUS[0]}" | tee -a "$out/check.log"
-}
+LOG=check.log
+source deploy/gpu/lib.sh
 
 log machine
 run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
-if [ ! -x "$bin" ] || [ -z "$plugin" ]; then log "missing: binary $bin (run deploy/gpu/build.sh, carry bin) or plugin '$plugin'"; exit 1; fi
-backend="xla:$plugin"
+need_bin
 study() { # study TIMEOUT LOGDIR FLAGS...
   local t=$1 dir=$2; shift 2
   run "$t" "$bin" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false --image-size 224 \
