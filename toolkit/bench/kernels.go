@@ -220,7 +220,9 @@ func ncuRow(rec []string, col map[string]int) (k Kernel, id int, ok bool, err er
 // (L(P)+P > Lmax). This picks the step, not a block, whenever the profile
 // ends with at least three identical steps (two suffice for blocks
 // shorter than half a step); multiples of the step reach no further than
-// the step itself, so the smallest wins.
+// the step itself, so the smallest wins. The profile may stop inside a
+// step (ncu --launch-count): the last P kernels are then a rotation of a
+// step, the same kernels.
 func StepPeriod(names []string, maxPeriod int) int {
 	p, _ := tailPeriod(names, maxPeriod)
 	return p

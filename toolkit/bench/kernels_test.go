@@ -100,6 +100,7 @@ func TestStepPeriod(t *testing.T) {
 		{"optimizer kernel repeated at the end", seq("init", "conv bn relu pool fc loss adam adam adam adam", 3), 0, 10},
 		{"repeated block mid-step", seq("i", "x a b a b a b y", 3), 0, 8},
 		{"first step differs", append(strings.Fields("i1 i2 w c a b a b"), seq("", "c a b a b", 3)...), 0, 5},
+		{"profile stops inside a step", append(seq("i1 i2", "c a b a b", 4), "c", "a"), 0, 5},
 		{"step is two identical halves", seq("i", "a b c a b c", 2), 0, 3},
 		{"max period below the step", seq("i", "a b c d e f", 3), 4, 0},
 		{"max period at the step", seq("i", "a b c d e f", 3), 6, 6},
