@@ -10,6 +10,7 @@
 //	debiaser search --spec s.json --dir D [--index I --count N | --collect]
 //	debiaser study [--config base.json] [--dataset shapes-study] [--precision bfloat16]
 //	debiaser bench [--torch anchors/torch_resnet18_bench.py]
+//	debiaser kernels [--label ours,pytorch] [--wall-ms 10.21,10.80] PROFILE.csv...
 //	debiaser backends [--backend SPEC]   what runs here, and why
 package main
 
@@ -46,6 +47,7 @@ func init() {
 		"backends": {"list the backends, what auto picks here and why, the environment and the device line", runBackends},
 		"study":    {"train the study's baseline and 12 methods on one backend; table and wall time", runStudy},
 		"bench":    {"time our training step, and PyTorch's beside it with --torch; print the ratio", runBench},
+		"kernels":  {"GPU time per training step by kernel kind from ncu / PyTorch profiles, side by side", runKernels},
 	}
 }
 

@@ -23,4 +23,19 @@
 // PyTorch's best at each batch size (both "sync at end"; ours the best
 // precision and variant, named in the RATIO line), and WriteReport
 // prints both tables and the ratios. `debiaser bench` is the command.
+//
+// Where a step's GPU time goes: ReadKernels reads a kernel profile, either
+// Nsight Compute's CSV (`ncu --csv --metrics gpu__time_duration.sum
+// --print-units base`) or name,duration_ns rows written from
+// torch.profiler; Summarize finds one training step in it (a "# steps=N"
+// line, else StepPeriod: the period of the profile's end) and sums its
+// kernels' time by Kind (convolution, matmul, batch norm, ...) and by
+// name; WriteKernelTable prints profiles side by side, ours beside
+// PyTorch's, with the wall time per step and the gap (wall minus GPU
+// busy) where it is known. `debiaser kernels` is the command. By default
+// ncu locks the clocks at base (--clock-control base) and flushes the
+// caches before each kernel (--cache-control all), which lengthens
+// kernels against a normal run and against torch.profiler's timings:
+// profile with --clock-control none --cache-control none to compare
+// either with the other or with wall time.
 package bench
