@@ -18,7 +18,7 @@ func runKernels(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	top := fs.Int("top", 15, "kernels to list per profile, by GPU time per step")
 	labels := fs.String("label", "", "names of the profiles, comma-separated, one per file (default: the file names)")
 	maxPeriod := fs.Int("max-period", 5000, "most kernels one training step may have, when the file has no '# steps=N' line")
-	wallMS := fs.String("wall-ms", "", "wall time per step from the benchmark (ms), comma-separated, one per file: prints the gap, wall minus GPU busy")
+	wallMS := fs.String("wall-ms", "", "wall time per step from the benchmark (ms), comma-separated, one per file ('-': the file's own \"# wall_ms_per_step\" line, if any): prints the gap, wall minus GPU busy")
 	jsonOut := fs.String("json", "", "also write every profile's summary to this JSON file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: debiaser kernels [flags] FILE...\n\nGPU time per training step and where it goes by kernel kind, profiles side by side.\nEach FILE is Nsight Compute's CSV (ncu --csv --metrics gpu__time_duration.sum\n--print-units base ...) or name,duration_ns rows (a '# steps=N' line gives the\nsteps profiled; without one the step is the period with which the profile ends).")
@@ -44,6 +44,10 @@ func runKernels(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	var walls []float64
 	if *wallMS != "" {
 		for _, s := range strings.Split(*wallMS, ",") {
+			if strings.TrimSpace(s) == "-" { // none: the file's own "# wall_ms_per_step", if any
+				walls = append(walls, 0)
+				continue
+			}
 			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 			if err != nil || v <= 0 {
 				return usageError{fmt.Sprintf("--wall-ms: %q is not a time in ms", s)}
@@ -60,7 +64,7 @@ func runKernels(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		if walls != nil {
+		if walls != nil && walls[i] > 0 {
 			p.WallNS = walls[i] * 1e6
 		}
 		profs[i] = p

@@ -42,6 +42,21 @@ func TestKernels(t *testing.T) {
 		t.Errorf("json %s: %v", data, err)
 	}
 
+	// '-' keeps a file's own wall time ("# wall_ms_per_step", written by
+	// deploy/gpu/torch_kernels.py).
+	fixture, err := os.ReadFile(torch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withWall := filepath.Join(t.TempDir(), "torch-wall.csv")
+	if err := os.WriteFile(withWall, append([]byte("# wall_ms_per_step=0.3\n"), fixture...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, "kernels", "--label", "ours,pytorch", "--wall-ms", "0.6,-", ncu, withWall)
+	if want := "gap ms/step (wall - GPU)   0.229          0.077"; err != nil || !strings.Contains(out, want) {
+		t.Errorf("--wall-ms 0.6,- with the file's wall time: %v\n%s\nwant a line %q", err, out, want)
+	}
+
 	// Default labels are the file names; no --wall-ms, no gap row.
 	out, _, err = runCLI(t, "kernels", torch)
 	if err != nil || !strings.Contains(out, "torch_kernels.csv ms") || strings.Contains(out, "gap ms/step") {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A dry run of the GPU scripts on a machine without a GPU (CI runs it): check.sh and profile.sh
+# A dry run of the GPU scripts on a machine without a GPU (CI runs it): probe.sh, check.sh and profile.sh
 # against stand-ins for the binaries, nvidia-smi, ncu and the plugin, in a temporary copy, so that
 # a device call is not spent on a shell mistake. The stand-in binary prints its arguments and
 # XLA_FLAGS, rejects the first autotuning flag as XLA does with flags it does not know (profile.sh
@@ -35,7 +35,8 @@ for a in "$@"; do [ "$prev" = --log-file ] && log=$a; prev=$a; done
 while [ $# -gt 0 ] && [ "$1" != bin/debiaser-xla ]; do shift; done
 "$@" && printf '"ID","Kernel Name","Metric Name","Metric Unit","Metric Value"\n"0","k","gpu__time_duration.sum","nsecond","1"\n' >"$log"
 EOF
-printf '#!/bin/sh\necho "python stand-in: $*"\n' >"$tmp/path/python3"
+# python: the real one for profile.sh's one-liners, a stand-in for the PyTorch scripts
+printf '#!/bin/sh\n[ "$1" = -c ] && exec /usr/bin/python3 "$@"\necho "python stand-in: $*"\n' >"$tmp/path/python3"
 chmod +x "$tmp/path/"*
 touch "$tmp/plugin.so"
 
@@ -47,11 +48,14 @@ for f in profile.log bench-wait.json bench-async.json xla-dump.tgz ncu-ours.csv;
 done
 grep -q "autotuning results for step 3: --xla_gpu_per_fusion_autotune_cache_dir" "$tmp/out/profile.log" ||
   fail "profile.sh did not fall back to the second autotuning flag"
-grep -q "STUB debiaser-xla kernels --top 25 --label ours" "$tmp/out/profile.log" || fail "profile.sh did not run debiaser kernels"
+grep -q "STUB debiaser-xla kernels --top 25 --label ours --wall-ms - " "$tmp/out/profile.log" || fail "profile.sh did not run debiaser kernels"
 grep -q "STUB debiaser-xla-async study" "$tmp/out/profile.log" || fail "profile.sh did not run the async study"
 tar tzf "$tmp/out/xla-dump.tgz" | grep -q after_optimizations || fail "xla-dump.tgz lacks the optimised HLO"
 if tar tzf "$tmp/out/xla-dump.tgz" | grep -q ptx; then fail "xla-dump.tgz holds more than the HLO"; fi
 (cd "$tmp/repo" && PATH="$tmp/path:$PATH" PLUGIN="$tmp/plugin.so" PYTHON="$tmp/path/python3" OUT="$tmp/out" BUDGET=120 \
   bash deploy/gpu/check.sh) >"$tmp/check.txt" 2>&1 || fail "check.sh exited $?: $(cat "$tmp/check.txt")"
 grep -q "STUB debiaser-xla study .*--parallel 4" "$tmp/out/check.log" || fail "check.sh did not run the parallel study"
-echo "dryrun: profile.sh and check.sh ran their steps against stand-ins ($(grep -c '^STUB' "$tmp/out/profile.log") + $(grep -c '^STUB' "$tmp/out/check.log") commands)"
+(cd "$tmp/repo" && PATH="$tmp/path:$PATH" PLUGIN="$tmp/plugin.so" PYTHON="$tmp/path/python3" OUT="$tmp/out" \
+  bash deploy/gpu/probe.sh) >"$tmp/probe.txt" 2>&1 || fail "probe.sh exited $?: $(cat "$tmp/probe.txt")"
+grep -q "STUB debiaser-xla study" "$tmp/out/probe.log" || fail "probe.sh did not run the study"
+echo "dryrun: probe.sh, profile.sh and check.sh ran their steps against stand-ins ($(cat "$tmp/out/"*.log | grep -c '^STUB') commands)"

@@ -10,19 +10,13 @@
 # Everything goes to $OUT (probe.log, bench.json, study.pprof, dmon.txt) and is printed.
 set -u
 cd "$(dirname "$0")/../.."
-out=${OUT:-out/gpu}
-mkdir -p "$out"
-bin=bin/debiaser-xla
-plugin=${PLUGIN:-$(ls /opt/torch/.venv/lib/python3*/site-packages/jax_plugins/xla_cuda*/xla_cuda_plugin.so 2>/dev/null | head -1)}
-python=${PYTHON:-$(command -v python3)}
-log() { echo "== $* ($(date +%T))" | tee -a "$out/probe.log"; }
-run() { local t=$1; shift; timeout "$t" "$@" 2>&1 | tee -a "$out/probe.log"; echo "exit ${PIPESTATUS[0]}" | tee -a "$out/probe.log"; }
+LOG=probe.log
+source deploy/gpu/lib.sh
 
 log machine
 run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
 run 10 nproc
-if [ ! -x "$bin" ] || [ -z "$plugin" ]; then log "missing: binary $bin (run deploy/gpu/build.sh, carry bin) or plugin '$plugin'"; exit 1; fi
-backend="xla:$plugin"
+need_bin
 log backends
 run 60 "$bin" backends --backend "$backend"
 

@@ -86,8 +86,16 @@ if want 3; then
   files=() labels=()
   [ -s "$out/ncu-ours.csv" ] && files+=("$out/ncu-ours.csv") && labels+=(ours)
   [ -s "$out/torch-kernels.csv" ] && files+=("$out/torch-kernels.csv") && labels+=(pytorch)
+  # Ours: the wall time per step of step 1 (batch 128, sync at end); PyTorch's file carries its own.
+  walls=()
+  if [ -s "$out/ncu-ours.csv" ]; then
+    walls+=("$("$python" -c 'import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["ours"] if x["batch"] == 128]
+print(r[0]["ms_per_step_sync_end"] if r else "-")' "$out/bench-wait.json" 2>/dev/null || echo -)")
+  fi
+  [ -s "$out/torch-kernels.csv" ] && walls+=(-)
   if [ ${#files[@]} -gt 0 ]; then
-    run 30 "$bin" kernels --top 25 --label "$(IFS=,; echo "${labels[*]}")" "${files[@]}"
+    run 30 "$bin" kernels --top 25 --label "$(IFS=,; echo "${labels[*]}")" --wall-ms "$(IFS=,; echo "${walls[*]}")" "${files[@]}"
   fi
 fi
 

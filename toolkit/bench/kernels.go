@@ -25,6 +25,10 @@ type Kernel struct {
 type KernelFile struct {
 	Kernels []Kernel `json:"kernels"`
 	Steps   int      `json:"steps,omitempty"` // 0: not given, find the step by its period
+	// WallMS is the wall time per step measured beside the profile (a
+	// "# wall_ms_per_step=X" line, as deploy/gpu/torch_kernels.py writes);
+	// 0: not given.
+	WallMS float64 `json:"wall_ms_per_step,omitempty"`
 }
 
 // ncuDuration are the metric names of a kernel's duration in Nsight
@@ -141,7 +145,16 @@ func ReadKernels(r io.Reader) (KernelFile, error) {
 
 // comment reads a '#' line: "# steps=N" sets Steps, others are ignored.
 func (f *KernelFile) comment(line string) error {
-	v, ok := strings.CutPrefix(strings.TrimSpace(strings.TrimPrefix(line, "#")), "steps=")
+	text := strings.TrimSpace(strings.TrimPrefix(line, "#"))
+	if v, ok := strings.CutPrefix(text, "wall_ms_per_step="); ok {
+		ms, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || !(ms > 0) || math.IsInf(ms, 0) {
+			return fmt.Errorf("wall_ms_per_step=%s: want a time in ms > 0", v)
+		}
+		f.WallMS = ms
+		return nil
+	}
+	v, ok := strings.CutPrefix(text, "steps=")
 	if !ok {
 		return nil
 	}
@@ -350,6 +363,7 @@ func Summarize(f KernelFile, maxPeriod int) (StepProfile, error) {
 	if len(kernels) == 0 {
 		return p, errors.New("no kernels")
 	}
+	p.WallNS = f.WallMS * 1e6
 	steps := float64(p.Steps)
 	byKind, byName := map[string]*TimeShare{}, map[string]*TimeShare{}
 	add := func(m map[string]*TimeShare, key string, ns float64) {

@@ -27,6 +27,7 @@ func TestReadKernels(t *testing.T) {
 		name, in string
 		want     []Kernel
 		steps    int
+		wallMS   float64
 		err      string // substring of the error; "" for none
 	}{
 		{name: "ncu units, separators, preamble, order by ID", in: "==PROF== Connected to process 1\n==WARNING== slow\nprogram output\n" + ncuHeader +
@@ -53,6 +54,8 @@ func TestReadKernels(t *testing.T) {
 		{name: "torch fields", in: "name,duration_ns\na,1,2\n", err: "line 2: 3 fields, want 2"},
 		{name: "torch no rows", in: "# steps=1\nname,duration_ns\n", err: "no kernel rows (torch format)"},
 		{name: "bad steps", in: "# steps=zero\nname,duration_ns\na,1\n", err: "line 1: steps=zero"},
+		{name: "torch wall time", in: "# steps=1\n# wall_ms_per_step=10.5\nname,duration_ns\na,1\n", want: []Kernel{{"a", 1}}, steps: 1, wallMS: 10.5},
+		{name: "bad wall time", in: "# wall_ms_per_step=-1\nname,duration_ns\na,1\n", err: "line 1: wall_ms_per_step=-1"},
 		{name: "empty", in: "", err: "no header"},
 		{name: "unknown header", in: "kernel,time\na,1\n", err: "no header"},
 	} {
@@ -67,8 +70,8 @@ func TestReadKernels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(f.Kernels) != fmt.Sprint(tc.want) || f.Steps != tc.steps {
-				t.Errorf("got %v steps %d, want %v steps %d", f.Kernels, f.Steps, tc.want, tc.steps)
+			if fmt.Sprint(f.Kernels) != fmt.Sprint(tc.want) || f.Steps != tc.steps || f.WallMS != tc.wallMS {
+				t.Errorf("got %v steps %d wall %v, want %v steps %d wall %v", f.Kernels, f.Steps, f.WallMS, tc.want, tc.steps, tc.wallMS)
 			}
 		})
 	}
