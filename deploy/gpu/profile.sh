@@ -5,8 +5,9 @@
 #   bash deploy/gpu/profile.sh 1 3                 (some steps only)
 # Steps, in this order, each under its own timeout within the shared budget:
 #   1. waiting or not: `debiaser bench`, bf16, batches 32 and 128, the default graph, built as usual
-#      (the host waits for every step) and with build.sh's async build (it queues the next step
-#      while the GPU runs), with the PyTorch anchor's bf16 channels-last beside them;
+#      (the host waits for every step), also with 4 training steps per call (variant steps4: one wait
+#      per 4 steps), and with build.sh's async build (it queues the next step while the GPU runs),
+#      with the PyTorch anchor's bf16 channels-last beside them;
 #   2. XLA's optimised program: one bench run at batch 128 with XLA_FLAGS dumping the HLO before
 #      and after optimisation (xla-dump.tgz: the fusions that become the kernels of step 3) and
 #      saving the autotuning results for step 3 (the first of three flag sets this XLA accepts);
@@ -32,18 +33,19 @@ log machine
 run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
 need_bin
 async=bin/debiaser-xla-async
-bench() { # bench TIMEOUT BINARY FLAGS...: our ResNet-18 bf16 step, the default graph
+bench() { # bench TIMEOUT BINARY FLAGS...: our ResNet-18 bf16 step (the default graph unless --variants)
   local t=$1 b=$2; shift 2
-  run "$t" "$b" bench --backend "$backend" --model resnet18 --size 224 --precision bfloat16 --variants default "$@"
+  run "$t" "$b" bench --backend "$backend" --model resnet18 --size 224 --precision bfloat16 "$@"
 }
 
 if want 1; then
   log "1a. bench, the host waits for each step (the usual build), PyTorch bf16_cl beside it"
   torch=()
   [ -f bin/torch_resnet18_bench.py ] && torch=(--torch bin/torch_resnet18_bench.py --python "$python" --torch-device cuda --torch-modes bf16_cl)
-  bench 150 "$bin" --batches 32,128 --warmup 5 --steps 20 --json "$out/bench-wait.json" "${torch[@]}"
+  bench 200 "$bin" --batches 32,128 --variants default,steps4 --warmup 8 --steps 40 --max-seconds 150 \
+    --json "$out/bench-wait.json" "${torch[@]}"
   log "1b. bench, the async build"
-  if [ -x "$async" ]; then bench 90 "$async" --batches 32,128 --warmup 5 --steps 20 --json "$out/bench-async.json"
+  if [ -x "$async" ]; then bench 90 "$async" --batches 32,128 --warmup 8 --steps 40 --json "$out/bench-async.json"
   else log "no $async (ASYNC=0 in build.sh?)"; fi
 fi
 
@@ -90,7 +92,7 @@ if want 3; then
   walls=()
   if [ -s "$out/ncu-ours.csv" ]; then
     walls+=("$("$python" -c 'import json, sys
-r = [x for x in json.load(open(sys.argv[1]))["ours"] if x["batch"] == 128]
+r = [x for x in json.load(open(sys.argv[1]))["ours"] if x["batch"] == 128 and x["variant"] == "default"]
 print(r[0]["ms_per_step_sync_end"] if r else "-")' "$out/bench-wait.json" 2>/dev/null || echo -)")
   fi
   [ -s "$out/torch-kernels.csv" ] && walls+=(-)

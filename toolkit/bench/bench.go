@@ -9,14 +9,18 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	gomlxtrain "github.com/gomlx/gomlx/pkg/ml/train"
+	gomlxlosses "github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/losses"
@@ -32,7 +36,8 @@ type Options struct {
 	Precisions []string `json:"precisions"` // "float32", "bfloat16"
 	// Variants are graph formulations of the same model to time side by
 	// side: each a '+'-joined list of knob names from Knobs ("default",
-	// "bnop", "bnops", "poolmask"), e.g. "bnop+poolmask".
+	// "bnop", "bnops", "poolmask") and at most one "stepsN" (StepsKnob),
+	// e.g. "bnop+poolmask", "steps4".
 	Variants []string `json:"variants"`
 	Classes  int      `json:"classes"`
 	Warmup   int      `json:"warmup"`
@@ -61,22 +66,45 @@ var Knobs = map[string]func(*models.Options){
 	"poolmask":     func(o *models.Options) { o.MaxPoolMasks = true },
 }
 
-// ApplyVariant sets the knobs of variant v ('+'-joined names of Knobs) on
-// o; an unknown name is an error naming it and the known ones.
-func ApplyVariant(v string, o *models.Options) error {
+// StepsKnob is the prefix of the knob "stepsN" (N from 2 to MaxStepsPerCall):
+// N training steps in one call of the backend, one program that runs the
+// model, the loss and the optimizer update N times over N batches, each
+// step reading the variables the step before it wrote. Keras calls this
+// steps_per_execution: the host returns to the program once per N steps
+// (on GoMLX's XLA backend, which waits for every program to finish, the
+// GPU idles while the host launches the next call: once per N steps). The
+// arithmetic is that of N single steps.
+const StepsKnob = "steps"
+
+// MaxStepsPerCall bounds the stepsN knob (the program grows with N).
+const MaxStepsPerCall = 16
+
+// ApplyVariant sets the model knobs of variant v ('+'-joined names of Knobs,
+// and at most one stepsN) on o and returns the training steps per call
+// (1 without stepsN); an unknown name is an error naming it and the known
+// ones.
+func ApplyVariant(v string, o *models.Options) (stepsPerCall int, err error) {
 	var unknown []string
+	stepsPerCall = 1
 	for _, k := range strings.Split(v, "+") {
-		if set, ok := Knobs[strings.TrimSpace(k)]; ok {
+		k = strings.TrimSpace(k)
+		if set, ok := Knobs[k]; ok {
 			set(o)
-		} else {
-			unknown = append(unknown, fmt.Sprintf("%q", k))
+			continue
 		}
+		if n, ok := strings.CutPrefix(k, StepsKnob); ok && stepsPerCall == 1 {
+			if s, err := strconv.Atoi(n); err == nil && s >= 2 && s <= MaxStepsPerCall {
+				stepsPerCall = s
+				continue
+			}
+		}
+		unknown = append(unknown, fmt.Sprintf("%q", k))
 	}
 	if len(unknown) > 0 {
-		known := slices.Sorted(maps.Keys(Knobs))
-		return fmt.Errorf("variant %q: unknown knob %s (known: %s)", v, strings.Join(unknown, ", "), strings.Join(known, ", "))
+		known := append(slices.Sorted(maps.Keys(Knobs)), fmt.Sprintf("%sN (N training steps per call, 2 to %d, once)", StepsKnob, MaxStepsPerCall))
+		return 0, fmt.Errorf("variant %q: unknown knob %s (known: %s)", v, strings.Join(unknown, ", "), strings.Join(known, ", "))
 	}
-	return nil
+	return stepsPerCall, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -119,7 +147,7 @@ func (o Options) Validate() error {
 		}
 	}
 	for _, v := range o.Variants {
-		if err := ApplyVariant(v, &models.Options{}); err != nil {
+		if _, err := ApplyVariant(v, &models.Options{}); err != nil {
 			return &config.FieldError{Key: "variants", Reason: err.Error()}
 		}
 	}
@@ -141,17 +169,21 @@ func (o Options) Validate() error {
 
 // Result is one timed configuration of our step.
 type Result struct {
-	Model     string  `json:"model"`
-	Precision string  `json:"precision"`
-	Variant   string  `json:"variant"`
-	Batch     int     `json:"batch"`
-	Size      int     `json:"size"`
-	FirstStep float64 `json:"first_step_s"` // build + compile + one step
-	MsEnd     float64 `json:"ms_per_step_sync_end"`
-	IPSEnd    float64 `json:"img_per_s_sync_end"`
-	MsEach    float64 `json:"ms_per_step_sync_each"`
-	IPSEach   float64 `json:"img_per_s_sync_each"`
-	Loss      float64 `json:"loss"`
+	Model     string `json:"model"`
+	Precision string `json:"precision"`
+	Variant   string `json:"variant"`
+	Batch     int    `json:"batch"`
+	Size      int    `json:"size"`
+	// StepsPerCall is the training steps in one call of the backend (the
+	// stepsN knob; 1 without it): the first step, the warm-up and the
+	// timings are whole calls, and the times are per training step.
+	StepsPerCall int     `json:"steps_per_call"`
+	FirstStep    float64 `json:"first_step_s"` // build + compile + one call
+	MsEnd        float64 `json:"ms_per_step_sync_end"`
+	IPSEnd       float64 `json:"img_per_s_sync_end"`
+	MsEach       float64 `json:"ms_per_step_sync_each"`
+	IPSEach      float64 `json:"img_per_s_sync_each"`
+	Loss         float64 `json:"loss"`
 }
 
 // Run times our training step on backend for every precision, batch size
@@ -190,9 +222,12 @@ func Run(ctx gocontext.Context, backend backends.Backend, o Options, progress io
 	return out, nil
 }
 
-// stepper is one model's training step on one fixed batch.
+// stepper is one model's training step on one fixed batch: GoMLX's
+// Trainer (what a run uses), or with k > 1 one program of k steps.
 type stepper struct {
 	trainer *gomlxtrain.Trainer
+	multi   *context.Exec
+	k       int
 	x, y    *tensors.Tensor
 }
 
@@ -204,7 +239,8 @@ func newStepper(backend backends.Backend, o Options, precision, variant string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := ApplyVariant(variant, &model.Options); err != nil {
+	k, err := ApplyVariant(variant, &model.Options)
+	if err != nil {
 		return nil, err
 	}
 	counts := make([]int, o.Classes)
@@ -233,21 +269,73 @@ func newStepper(backend backends.Backend, o Options, precision, variant string, 
 	for i := range labels {
 		labels[i] = int32(rng.IntN(o.Classes))
 	}
-	return &stepper{
-		trainer: gomlxtrain.NewTrainer(backend, mctx, model.Fn, lossFn, opt, nil, nil),
-		x:       tensors.FromFlatDataAndDimensions(pixels, batch, o.Size, o.Size, 3),
-		y:       tensors.FromFlatDataAndDimensions(labels, batch, 1),
-	}, nil
+	s := &stepper{
+		k: k,
+		x: tensors.FromFlatDataAndDimensions(pixels, batch, o.Size, o.Size, 3),
+		y: tensors.FromFlatDataAndDimensions(labels, batch, 1),
+	}
+	if k == 1 {
+		s.trainer = gomlxtrain.NewTrainer(backend, mctx, model.Fn, lossFn, opt, nil, nil)
+		return s, nil
+	}
+	if s.multi, err = context.NewExec(backend, mctx.Checked(false), multiStep(model.Fn, lossFn, opt, k)); err != nil {
+		return nil, err
+	}
+	s.multi = s.multi.WithName(fmt.Sprintf("debiaser/steps%d", k))
+	return s, nil
 }
 
-// step runs one training step; with sync it reads the loss back.
+// multiStep is the program of k training steps: inputs k image batches,
+// then k label batches; output the k losses (float32 [k]). Each step does
+// what GoMLX's Trainer.TrainStep does (training mode, the model, the mean
+// loss, the optimizer update, the per-step hooks), and reads the variables
+// (weights, batch-norm averages, optimizer state, random state) as the
+// step before it left them in the program.
+func multiStep(model gomlxtrain.ModelFn, lossFn gomlxlosses.LossFn, opt optimizers.Interface, k int) func(*context.Context, []*graph.Node) *graph.Node {
+	return func(ctx *context.Context, in []*graph.Node) *graph.Node {
+		g := in[0].Graph()
+		ctx.SetTraining(g, true)
+		losses := make([]*graph.Node, k)
+		for i := range k {
+			// GoMLX sums the losses added to a graph (AddLoss): each step
+			// starts from zero, as in a program of its own.
+			ctx.InAbsPath(gomlxtrain.TrainerAbsoluteScope).SetGraphParam(g, gomlxtrain.TrainerLossGraphParamKey, graph.ScalarZero(g, dtypes.Float32))
+			predictions := model(ctx, nil, in[i:i+1])
+			loss := lossFn(in[k+i:k+i+1], predictions)
+			if !loss.Shape().IsScalar() {
+				loss = graph.ReduceAllMean(loss)
+			}
+			gomlxtrain.SetLossNoRegularization(ctx, loss)
+			gomlxtrain.AddLoss(ctx, loss)
+			opt.UpdateGraph(ctx, g, gomlxtrain.GetLosses(ctx, g))
+			gomlxtrain.ExecPerStepUpdateGraphFn(ctx, g)
+			losses[i] = graph.Reshape(graph.ConvertDType(loss, dtypes.Float32), 1)
+		}
+		return graph.Concatenate(losses, 0)
+	}
+}
+
+// step runs one call: one training step, or k of them; with sync it
+// reads the (last step's) loss back.
 func (s *stepper) step(sync bool) (loss float64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("training step: %v", r)
 		}
 	}()
-	out, err := s.trainer.TrainStep(nil, []*tensors.Tensor{s.x}, []*tensors.Tensor{s.y})
+	var out []*tensors.Tensor
+	if s.multi != nil {
+		args := make([]any, 0, 2*s.k)
+		for range s.k {
+			args = append(args, s.x)
+		}
+		for range s.k {
+			args = append(args, s.y)
+		}
+		out, err = s.multi.Exec(args...)
+	} else {
+		out, err = s.trainer.TrainStep(nil, []*tensors.Tensor{s.x}, []*tensors.Tensor{s.y})
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -255,7 +343,7 @@ func (s *stepper) step(sync bool) (loss float64, err error) {
 		return 0, errors.New("training step returned no metrics")
 	}
 	if sync {
-		loss = scalar(out[0])
+		loss = last(out[0])
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return loss, fmt.Errorf("loss is %v", loss)
 		}
@@ -263,12 +351,15 @@ func (s *stepper) step(sync bool) (loss float64, err error) {
 	return loss, nil
 }
 
-func scalar(t *tensors.Tensor) float64 {
+// last is the last value of a float tensor (a loss, or the losses of k steps).
+func last(t *tensors.Tensor) float64 {
 	switch t.Shape().DType {
 	case dtypes.Float64:
-		return tensors.MustCopyFlatData[float64](t)[0]
+		v := tensors.MustCopyFlatData[float64](t)
+		return v[len(v)-1]
 	case dtypes.Float32:
-		return float64(tensors.MustCopyFlatData[float32](t)[0])
+		v := tensors.MustCopyFlatData[float32](t)
+		return float64(v[len(v)-1])
 	}
 	return math.NaN()
 }
@@ -280,11 +371,14 @@ func runOne(ctx gocontext.Context, backend backends.Backend, o Options, precisio
 	if err != nil {
 		return r, err
 	}
+	r.StepsPerCall = s.k
 	if _, err := s.step(true); err != nil {
 		return r, err
 	}
 	r.FirstStep = time.Since(t0).Seconds()
-	for range o.Warmup {
+	// Calls of k steps: the warm-up and each timing round up to whole calls.
+	calls := func(steps int) int { return (steps + s.k - 1) / s.k }
+	for range calls(o.Warmup) {
 		if _, err := s.step(false); err != nil {
 			return r, err
 		}
@@ -294,16 +388,17 @@ func runOne(ctx gocontext.Context, backend backends.Backend, o Options, precisio
 	}
 	timed := func(syncEach bool) (float64, error) {
 		t := time.Now()
-		for i := range o.Steps {
+		n := calls(o.Steps)
+		for i := range n {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
 			var err error
-			if r.Loss, err = s.step(syncEach || i == o.Steps-1); err != nil {
+			if r.Loss, err = s.step(syncEach || i == n-1); err != nil {
 				return 0, err
 			}
 		}
-		return time.Since(t).Seconds() / float64(o.Steps), nil
+		return time.Since(t).Seconds() / float64(n*s.k), nil
 	}
 	dt, err := timed(false)
 	if err != nil {

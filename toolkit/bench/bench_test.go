@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/gobackend"
 	"github.com/debiaser/debiaser/toolkit/models"
@@ -102,23 +106,134 @@ func TestApplyVariant(t *testing.T) {
 		v     string
 		bn    string
 		masks bool
+		k     int
 	}{
-		{"default", models.BatchNormAuto, false},
-		{"bnop", models.BatchNormOp, false},
-		{"bnops", models.BatchNormOps, false},
-		{"poolmask", models.BatchNormAuto, true},
-		{"bnop+poolmask", models.BatchNormOp, true},
-		{"poolmask+default", models.BatchNormAuto, true},
+		{"default", models.BatchNormAuto, false, 1},
+		{"bnop", models.BatchNormOp, false, 1},
+		{"bnops", models.BatchNormOps, false, 1},
+		{"poolmask", models.BatchNormAuto, true, 1},
+		{"bnop+poolmask", models.BatchNormOp, true, 1},
+		{"poolmask+default", models.BatchNormAuto, true, 1},
+		{"steps4", models.BatchNormAuto, false, 4},
+		{"bnops+steps16", models.BatchNormOps, false, 16},
 	} {
 		var o models.Options
-		if err := ApplyVariant(tc.v, &o); err != nil || o.BatchNorm != tc.bn || o.MaxPoolMasks != tc.masks {
-			t.Errorf("%s: %+v, %v", tc.v, o, err)
+		if k, err := ApplyVariant(tc.v, &o); err != nil || o.BatchNorm != tc.bn || o.MaxPoolMasks != tc.masks || k != tc.k {
+			t.Errorf("%s: %+v, %d steps per call, %v", tc.v, o, k, err)
 		}
 	}
-	err := ApplyVariant("bnop+fast+x", &models.Options{})
-	if err == nil || !strings.Contains(err.Error(), `unknown knob "fast", "x"`) || !strings.Contains(err.Error(), "known: bnop, bnops, default, poolmask") {
-		t.Errorf("unknown knobs: %v", err)
+	for v, bad := range map[string]string{
+		"bnop+fast+x": `"fast", "x"`, "steps1": `"steps1"`, "steps17": `"steps17"`,
+		"steps2+steps4": `"steps4"`, "stepsx": `"stepsx"`,
+	} {
+		_, err := ApplyVariant(v, &models.Options{})
+		if err == nil || !strings.Contains(err.Error(), "unknown knob "+bad) || !strings.Contains(err.Error(), "known: bnop, bnops, default, poolmask, stepsN") {
+			t.Errorf("%s: %v", v, err)
+		}
 	}
+}
+
+// TestMultiStep checks that the stepsN program is N single steps: from the
+// same weights, batch and random state, the losses of three steps in one
+// call equal those of three calls of GoMLX's Trainer (dropout in the head
+// draws from the random state each step), and so do the weights after
+// them.
+func TestMultiStep(t *testing.T) {
+	b, err := gobackend.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		model, precision string
+		size             int
+	}{
+		{"small_cnn", "float32", 16},
+		{"small_cnn", "bfloat16", 16},
+		{"resnet18", "float32", 32},
+	} {
+		t.Run(tc.model+"_"+tc.precision, func(t *testing.T) {
+			o := Options{Model: tc.model, Size: tc.size, Classes: 3}.withDefaults()
+			single, err := newStepper(b, o, tc.precision, "default", 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []float64
+			for range 3 {
+				loss, err := single.step(true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, loss)
+			}
+			multi, err := newStepper(b, o, tc.precision, "steps3", 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := multi.multi.Exec(multi.x, multi.x, multi.x, multi.y, multi.y, multi.y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tensors.MustCopyFlatData[float32](out[0])
+			if len(got) != 3 {
+				t.Fatalf("losses %v, want 3", got)
+			}
+			for i := range want {
+				if d := math.Abs(float64(got[i])-want[i]) / want[i]; d > 1e-5 {
+					t.Errorf("step %d: loss %v in one call, %v step by step", i, got[i], want[i])
+				}
+			}
+			if want[0] == want[2] {
+				t.Errorf("losses %v do not change: the steps did not train", want)
+			}
+			sv, mv := variables(t, single.trainer.Context()), variables(t, multi.multi.Context())
+			if len(mv) == 0 {
+				t.Fatal("no variables after one call")
+			}
+			for name, m := range mv {
+				s, ok := sv[name]
+				if !ok {
+					t.Errorf("variable %s only after one call", name)
+					continue
+				}
+				if d := maxRelDiff(s, m); d > 1e-4 {
+					t.Errorf("variable %s differs by %g (relative)", name, d)
+				}
+			}
+			for name := range sv {
+				if _, ok := mv[name]; !ok && !strings.HasPrefix(name, "/metrics") {
+					t.Errorf("variable %s missing after one call", name)
+				}
+			}
+		})
+	}
+}
+
+// variables are the float32 values of ctx's variables, by scope and name.
+func variables(t *testing.T, ctx *context.Context) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for v := range ctx.IterVariables() {
+		if !v.HasValue() || v.Shape().DType != dtypes.Float32 {
+			continue
+		}
+		out[v.ScopeAndName()] = tensors.MustCopyFlatData[float32](v.MustValue())
+	}
+	return out
+}
+
+func maxRelDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	var worst, scale float64
+	for i := range a {
+		worst = max(worst, math.Abs(float64(a[i])-float64(b[i])))
+		scale = max(scale, math.Abs(float64(a[i])))
+	}
+	if scale == 0 {
+		return worst
+	}
+	return worst / scale
 }
 
 // TestRunTiny times a tiny configuration in both precisions on gofast;
@@ -144,6 +259,14 @@ func TestRunTiny(t *testing.T) {
 	}
 	if strings.Count(progress.String(), "RESULT go") != 2 || res[0].Variant != "default" {
 		t.Errorf("progress:\n%s", progress.String())
+	}
+	// Two steps per call: 3 timed steps are two calls, timed per step.
+	o.Precisions, o.Variants, o.Steps = []string{"float32"}, []string{"default", "steps2"}, 3
+	if res, err = Run(gocontext.Background(), b, o, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].StepsPerCall != 1 || res[1].StepsPerCall != 2 || res[1].Variant != "steps2" || res[1].IPSEnd <= 0 || res[1].Loss <= 0 {
+		t.Errorf("steps2 results %+v", res)
 	}
 	ctx, cancel := gocontext.WithCancel(gocontext.Background())
 	cancel()
