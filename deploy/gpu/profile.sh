@@ -42,10 +42,10 @@ if want 1; then
   log "1a. bench, the host waits for each step (the usual build), PyTorch bf16_cl beside it"
   torch=()
   [ -f bin/torch_resnet18_bench.py ] && torch=(--torch bin/torch_resnet18_bench.py --python "$python" --torch-device cuda --torch-modes bf16_cl)
-  bench 200 "$bin" --batches 32,128 --variants default,steps4 --warmup 8 --steps 40 --max-seconds 150 \
+  bench 200 "$bin" --batches 128,32 --variants default,steps4 --warmup 8 --steps 40 --max-seconds 150 \
     --json "$out/bench-wait.json" "${torch[@]}"
   log "1b. bench, the async build"
-  if [ -x "$async" ]; then bench 90 "$async" --batches 32,128 --warmup 8 --steps 40 --json "$out/bench-async.json"
+  if [ -x "$async" ]; then bench 90 "$async" --batches 128,32 --warmup 8 --steps 40 --json "$out/bench-async.json"
   else log "no $async (ASYNC=0 in build.sh?)"; fi
 fi
 
