@@ -76,7 +76,7 @@ fi
 if want 3; then
   log "3a. Nsight Compute, our step (${ncu:-no ncu found})"
   if [ -n "$ncu" ]; then
-    XLA_FLAGS="$autotune_load" run 200 "$ncu" --target-processes all --clock-control none --cache-control none \
+    XLA_FLAGS="$autotune_load" run 150 "$ncu" --target-processes all --clock-control none --cache-control none \
       --metrics gpu__time_duration.sum --csv --print-units base --log-file "$out/ncu-ours.csv" \
       "$bin" bench --backend "$backend" --model resnet18 --size 224 --precision bfloat16 --variants default \
       --batches 128 --warmup 0 --steps 1
