@@ -354,26 +354,9 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 		defer pre.stop()
 	}
 	// A step's outputs (loss, predictions) are read after the next step
-	// is dispatched: reading them waits for the step to finish, and a
-	// backend that runs steps asynchronously can then queue the next one
-	// first. Its batch and outputs are freed once read.
-	type stepOut struct {
-		b              int
-		images, labels *tensors.Tensor
-		out            []*tensors.Tensor
-	}
-	var pending *stepOut
-	defer func() {
-		if pending != nil { // an error left a step unread
-			r.release(pending.images, pending.labels)
-			freeAll(pending.out...)
-		}
-	}()
-	read := func(p *stepOut) error {
-		defer func() {
-			r.release(p.images, p.labels)
-			freeAll(p.out...)
-		}()
+	// is dispatched (see lagged). Its batch and outputs are freed once read.
+	pending := lagged[stepOut]{read: func(p stepOut) error {
+		defer r.freeStep(p)
 		vals := tensors.MustCopyFlatData[float32](p.out[len(p.out)-1])
 		loss := float64(vals[0])
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -388,7 +371,8 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 		}
 		r.progressBatch(epoch, p.b, numBatches, lossSum/float64(len(rec.TrainTrue)))
 		return nil
-	}
+	}, drop: r.freeStep}
+	defer pending.discard() // an error left a step unread
 	for b := 0; b < numBatches; b++ {
 		if err := goctx.Err(); err != nil {
 			return rec, err
@@ -408,20 +392,12 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 			r.release(images, labels)
 			return rec, fmt.Errorf("train: epoch %d step %d: %w", epoch, b, err)
 		}
-		prev := pending
-		pending = &stepOut{b: b, images: images, labels: labels, out: out}
-		if prev != nil {
-			if err := read(prev); err != nil {
-				return rec, err
-			}
-		}
-	}
-	if pending != nil {
-		p := pending
-		pending = nil
-		if err := read(p); err != nil {
+		if err := pending.push(stepOut{b: b, images: images, labels: labels, out: out}); err != nil {
 			return rec, err
 		}
+	}
+	if err := pending.flush(); err != nil {
+		return rec, err
 	}
 	rec.TrainLoss = lossSum / float64(len(indices))
 	for _, hook := range r.EpochHooks {
@@ -454,9 +430,34 @@ func (r *runner) trainIndices(epoch int) ([]int, error) {
 	return idx, nil
 }
 
-// evaluate runs every sample of ds once in inference mode.
+// evaluate runs every sample of ds once in inference mode. Like training
+// steps, an evaluation step's outputs are read after the next one is
+// dispatched (lagged).
 func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) (loss float64, yTrue, yPred []int, scores [][]float64, err error) {
 	bs := r.Config.BatchSize
+	c := r.numClasses
+	pending := lagged[stepOut]{read: func(p stepOut) error {
+		defer r.freeStep(p)
+		vals := tensors.MustCopyFlatData[float32](p.out[len(p.out)-1])
+		n := min(bs, ds.Len()-p.b)
+		loss += float64(vals[0]) * float64(n)
+		probs := vals[1:]
+		for k := range n {
+			row := make([]float64, c)
+			best := 0
+			for j := range row {
+				row[j] = float64(probs[k*c+j])
+				if row[j] > row[best] {
+					best = j
+				}
+			}
+			scores = append(scores, row)
+			yTrue = append(yTrue, ds.Labels[p.b+k])
+			yPred = append(yPred, best)
+		}
+		return nil
+	}, drop: r.freeStep}
+	defer pending.discard()
 	for start := 0; start < ds.Len(); start += bs {
 		if err := goctx.Err(); err != nil {
 			return 0, nil, nil, nil, err
@@ -471,29 +472,71 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 		}
 		out, err := r.trainer.EvalStep(nil, []*tensors.Tensor{images}, []*tensors.Tensor{labels})
 		if err != nil {
+			r.release(images, labels)
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
 		}
-		vals := tensors.MustCopyFlatData[float32](out[len(out)-1])
-		loss += float64(vals[0]) * float64(len(batch))
-		probs := vals[1:]
-		c := r.numClasses
-		for k, i := range batch {
-			row := make([]float64, c)
-			best := 0
-			for j := range row {
-				row[j] = float64(probs[k*c+j])
-				if row[j] > row[best] {
-					best = j
-				}
-			}
-			scores = append(scores, row)
-			yTrue = append(yTrue, ds.Labels[i])
-			yPred = append(yPred, best)
+		// b is the batch's first sample here.
+		if err := pending.push(stepOut{b: start, images: images, labels: labels, out: out}); err != nil {
+			return 0, nil, nil, nil, err
 		}
-		r.release(images, labels)
-		freeAll(out...)
+	}
+	if err := pending.flush(); err != nil {
+		return 0, nil, nil, nil, err
 	}
 	return loss / float64(ds.Len()), yTrue, yPred, scores, nil
+}
+
+// stepOut is a dispatched step: its batch (b: its number in a training
+// epoch, its first sample in an evaluation), the batch's tensors and the
+// step's outputs.
+type stepOut struct {
+	b              int
+	images, labels *tensors.Tensor
+	out            []*tensors.Tensor
+}
+
+// freeStep frees a step's outputs and the batch tensors the Batcher does
+// not keep.
+func (r *runner) freeStep(p stepOut) {
+	r.release(p.images, p.labels)
+	freeAll(p.out...)
+}
+
+// lagged reads each step's outputs after the next step is dispatched:
+// reading waits for a step to finish, and a backend that runs steps
+// asynchronously can queue the next one first, so the device never waits
+// for the host's read. push hands it a dispatched step and reads the one
+// before; flush reads the last; discard drops an unread step (after an
+// error).
+type lagged[T any] struct {
+	read    func(T) error
+	drop    func(T)
+	pending *T
+}
+
+func (l *lagged[T]) push(v T) error {
+	prev := l.pending
+	l.pending = &v
+	if prev == nil {
+		return nil
+	}
+	return l.read(*prev)
+}
+
+func (l *lagged[T]) flush() error {
+	if l.pending == nil {
+		return nil
+	}
+	p := *l.pending
+	l.pending = nil
+	return l.read(p)
+}
+
+func (l *lagged[T]) discard() {
+	if l.pending != nil {
+		l.drop(*l.pending)
+		l.pending = nil
+	}
 }
 
 func (r *runner) learningRate() float64 {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -324,4 +325,40 @@ func interruptedRun(t *testing.T, dir string, finished int) Setup {
 		t.Fatalf("interrupted run kept %d epochs, want %d", l.Run.EpochsDone, finished)
 	}
 	return s
+}
+
+// TestLagged: each pushed step is read when the next is pushed, the last
+// at flush, in order; a step left unread after an error is dropped once.
+func TestLagged(t *testing.T) {
+	var read, dropped []int
+	l := lagged[int]{
+		read: func(v int) error {
+			read = append(read, v)
+			if v == 3 {
+				return errors.New("step 3")
+			}
+			return nil
+		},
+		drop: func(v int) { dropped = append(dropped, v) },
+	}
+	for v := range 3 {
+		if err := l.push(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(read, []int{0, 1}) {
+		t.Errorf("read %v after pushing 0, 1, 2; want [0 1]", read)
+	}
+	if err := l.flush(); err != nil || !slices.Equal(read, []int{0, 1, 2}) {
+		t.Errorf("flush: %v, read %v", err, read)
+	}
+	_ = l.push(3)
+	if err := l.push(4); err == nil {
+		t.Error("the error of reading step 3 was lost")
+	}
+	l.discard()
+	l.discard()
+	if !slices.Equal(dropped, []int{4}) {
+		t.Errorf("dropped %v, want [4]", dropped)
+	}
 }
