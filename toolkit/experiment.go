@@ -193,6 +193,13 @@ func (e *Experiment) DropLast(on bool) *Experiment {
 	return e.set(func(c *config.Config) { c.DropLast = on })
 }
 
+// StepsPerCall runs k training steps in one call of the backend (Keras'
+// steps_per_execution; 1 to 16, default 1): on a GPU the host then waits
+// for the device once per k steps. Same arithmetic, same log.
+func (e *Experiment) StepsPerCall(k int) *Experiment {
+	return e.set(func(c *config.Config) { c.StepsPerCall = k })
+}
+
 // Precision is the compute type: "float32" (default) or "bfloat16" (mixed
 // precision: bf16 convolutions and activations, float32 variables, batch
 // norm statistics, loss and optimizer state; see models.ComputeDType).

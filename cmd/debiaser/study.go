@@ -25,6 +25,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	precision := fs.String("precision", "", "precision override: float32 or bfloat16")
 	augmentOn := fs.String("augment-on", "", "augment_on override: host or device (training batches augmented inside a graph on the backend)")
 	dropLast := fs.Bool("drop-last", false, "drop_last: leave out each epoch's last partial training batch (one training-step shape: one XLA compile instead of two)")
+	stepsPerCall := fs.Int("steps-per-call", 0, "steps_per_call override: training steps in one call of the backend (1 to 16; on a GPU, one wait for the device per call)")
 	methods := fs.String("methods", "", "comma-separated method names (default: all 13; see the list below)")
 	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
 	backend := fs.String("backend", "", "GoMLX backend: gofast, go, xla:cpu, xla:cuda, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
@@ -83,6 +84,9 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *augmentOn != "" {
 		cfg.AugmentOn = *augmentOn
+	}
+	if *stepsPerCall > 0 {
+		cfg.StepsPerCall = *stepsPerCall
 	}
 	if *backend != "" {
 		cfg.Backend = *backend

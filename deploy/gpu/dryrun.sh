@@ -50,6 +50,7 @@ grep -q "autotuning results for step 3: --xla_gpu_per_fusion_autotune_cache_dir"
   fail "profile.sh did not fall back to the second autotuning flag"
 grep -q "STUB debiaser-xla kernels --top 25 --label ours --wall-ms - " "$tmp/out/profile.log" || fail "profile.sh did not run debiaser kernels"
 grep -q "STUB debiaser-xla-async study" "$tmp/out/profile.log" || fail "profile.sh did not run the async study"
+grep -q "STUB debiaser-xla study .*--steps-per-call 4" "$tmp/out/profile.log" || fail "profile.sh did not run the study with 4 steps per call"
 tar tzf "$tmp/out/xla-dump.tgz" | grep -q after_optimizations || fail "xla-dump.tgz lacks the optimised HLO"
 if tar tzf "$tmp/out/xla-dump.tgz" | grep -q ptx; then fail "xla-dump.tgz holds more than the HLO"; fi
 (cd "$tmp/repo" && PATH="$tmp/path:$PATH" PLUGIN="$tmp/plugin.so" PYTHON="$tmp/path/python3" OUT="$tmp/out" BUDGET=120 \

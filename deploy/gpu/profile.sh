@@ -18,7 +18,8 @@
 #      the wall time per step of step 1: the rest is the host's gap) and by kernel kind, side by side;
 #   4. the full study (13 methods x 50 epochs, shapes-study data, --parallel 4): the usual build
 #      (unmeasured since the last call: the batch-norm op by default, variables initialised once,
-#      one read per step), then the async build, and their summaries (the same numbers?).
+#      one read per step), then with 4 training steps per call (--steps-per-call 4), then the async
+#      build, and their summaries (the same numbers?).
 # $OUT (or out/gpu) gets profile.log, bench-wait.json, bench-async.json, xla-dump.tgz,
 # autotune.txt, ncu-ours.csv, torch-kernels.csv; everything is printed.
 set -u
@@ -102,15 +103,18 @@ print(r[0]["ms_per_step_sync_end"] if r else "-")' "$out/bench-wait.json" 2>/dev
 fi
 
 if want 4; then
-  study() { # study TIMEOUT BINARY LOGDIR
-    run "$1" "$2" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false --image-size 224 \
-      --precision bfloat16 --augment-on device --epochs 50 --parallel 4 --logdir "$3"
+  study() { # study TIMEOUT BINARY LOGDIR [FLAGS...]
+    local t=$1 b=$2 dir=$3; shift 3
+    run "$t" "$b" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false --image-size 224 \
+      --precision bfloat16 --augment-on device --epochs 50 --parallel 4 --logdir "$dir" "$@"
   }
   log "4a. full study, --parallel 4, the usual build"
   study 200 "$bin" /tmp/debiaser-study-wait
-  log "4b. full study, --parallel 4, the async build"
+  log "4b. full study, --parallel 4, 4 training steps per call"
+  study 200 "$bin" /tmp/debiaser-study-steps4 --steps-per-call 4
+  log "4c. full study, --parallel 4, the async build"
   [ -x "$async" ] && study 200 "$async" /tmp/debiaser-study-async
-  for d in /tmp/debiaser-study-wait /tmp/debiaser-study-async; do
+  for d in /tmp/debiaser-study-wait /tmp/debiaser-study-steps4 /tmp/debiaser-study-async; do
     [ -d "$d" ] && run 30 "$bin" summary "$d"
   done
 fi

@@ -19,13 +19,12 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	gomlxtrain "github.com/gomlx/gomlx/pkg/ml/train"
-	gomlxlosses "github.com/gomlx/gomlx/pkg/ml/train/losses"
-	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/losses"
 	"github.com/debiaser/debiaser/toolkit/models"
 	"github.com/debiaser/debiaser/toolkit/optim"
+	"github.com/debiaser/debiaser/toolkit/train"
 )
 
 // Options says what Run times. Zero values take the defaults of Defaults.
@@ -66,18 +65,16 @@ var Knobs = map[string]func(*models.Options){
 	"poolmask":     func(o *models.Options) { o.MaxPoolMasks = true },
 }
 
-// StepsKnob is the prefix of the knob "stepsN" (N from 2 to MaxStepsPerCall):
+// StepsKnob is the prefix of the knob "stepsN" (N from 2 to train.MaxStepsPerCall):
 // N training steps in one call of the backend, one program that runs the
 // model, the loss and the optimizer update N times over N batches, each
 // step reading the variables the step before it wrote. Keras calls this
 // steps_per_execution: the host returns to the program once per N steps
 // (on GoMLX's XLA backend, which waits for every program to finish, the
 // GPU idles while the host launches the next call: once per N steps). The
-// arithmetic is that of N single steps.
+// arithmetic is that of N single steps (train.MultiStep; a run's
+// config.StepsPerCall).
 const StepsKnob = "steps"
-
-// MaxStepsPerCall bounds the stepsN knob (the program grows with N).
-const MaxStepsPerCall = 16
 
 // ApplyVariant sets the model knobs of variant v ('+'-joined names of Knobs,
 // and at most one stepsN) on o and returns the training steps per call
@@ -93,7 +90,7 @@ func ApplyVariant(v string, o *models.Options) (stepsPerCall int, err error) {
 			continue
 		}
 		if n, ok := strings.CutPrefix(k, StepsKnob); ok && stepsPerCall == 1 {
-			if s, err := strconv.Atoi(n); err == nil && s >= 2 && s <= MaxStepsPerCall {
+			if s, err := strconv.Atoi(n); err == nil && s >= 2 && s <= train.MaxStepsPerCall {
 				stepsPerCall = s
 				continue
 			}
@@ -101,7 +98,7 @@ func ApplyVariant(v string, o *models.Options) (stepsPerCall int, err error) {
 		unknown = append(unknown, fmt.Sprintf("%q", k))
 	}
 	if len(unknown) > 0 {
-		known := append(slices.Sorted(maps.Keys(Knobs)), fmt.Sprintf("%sN (N training steps per call, 2 to %d, once)", StepsKnob, MaxStepsPerCall))
+		known := append(slices.Sorted(maps.Keys(Knobs)), fmt.Sprintf("%sN (N training steps per call, 2 to %d, once)", StepsKnob, train.MaxStepsPerCall))
 		return 0, fmt.Errorf("variant %q: unknown knob %s (known: %s)", v, strings.Join(unknown, ", "), strings.Join(known, ", "))
 	}
 	return stepsPerCall, nil
@@ -278,41 +275,12 @@ func newStepper(backend backends.Backend, o Options, precision, variant string, 
 		s.trainer = gomlxtrain.NewTrainer(backend, mctx, model.Fn, lossFn, opt, nil, nil)
 		return s, nil
 	}
-	if s.multi, err = context.NewExec(backend, mctx.Checked(false), multiStep(model.Fn, lossFn, opt, k)); err != nil {
+	lossOnly := func(_ *context.Context, loss *graph.Node, _ []*graph.Node) *graph.Node { return loss }
+	if s.multi, err = context.NewExec(backend, mctx.Checked(false), train.MultiStep(model.Fn, lossFn, opt, k, lossOnly)); err != nil {
 		return nil, err
 	}
 	s.multi = s.multi.WithName(fmt.Sprintf("debiaser/steps%d", k))
 	return s, nil
-}
-
-// multiStep is the program of k training steps: inputs k image batches,
-// then k label batches; output the k losses (float32 [k]). Each step does
-// what GoMLX's Trainer.TrainStep does (training mode, the model, the mean
-// loss, the optimizer update, the per-step hooks), and reads the variables
-// (weights, batch-norm averages, optimizer state, random state) as the
-// step before it left them in the program.
-func multiStep(model gomlxtrain.ModelFn, lossFn gomlxlosses.LossFn, opt optimizers.Interface, k int) func(*context.Context, []*graph.Node) *graph.Node {
-	return func(ctx *context.Context, in []*graph.Node) *graph.Node {
-		g := in[0].Graph()
-		ctx.SetTraining(g, true)
-		losses := make([]*graph.Node, k)
-		for i := range k {
-			// GoMLX sums the losses added to a graph (AddLoss): each step
-			// starts from zero, as in a program of its own.
-			ctx.InAbsPath(gomlxtrain.TrainerAbsoluteScope).SetGraphParam(g, gomlxtrain.TrainerLossGraphParamKey, graph.ScalarZero(g, dtypes.Float32))
-			predictions := model(ctx, nil, in[i:i+1])
-			loss := lossFn(in[k+i:k+i+1], predictions)
-			if !loss.Shape().IsScalar() {
-				loss = graph.ReduceAllMean(loss)
-			}
-			gomlxtrain.SetLossNoRegularization(ctx, loss)
-			gomlxtrain.AddLoss(ctx, loss)
-			opt.UpdateGraph(ctx, g, gomlxtrain.GetLosses(ctx, g))
-			gomlxtrain.ExecPerStepUpdateGraphFn(ctx, g)
-			losses[i] = graph.Reshape(graph.ConvertDType(loss, dtypes.Float32), 1)
-		}
-		return graph.Concatenate(losses, 0)
-	}
 }
 
 // step runs one call: one training step, or k of them; with sync it

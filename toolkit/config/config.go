@@ -20,6 +20,9 @@ const (
 	AugmentDevice = "device"
 )
 
+// MaxStepsPerCall bounds steps_per_call (the program grows with it).
+const MaxStepsPerCall = 16
+
 // Regularisation strategies of the optimizer (the study's reg_strategy).
 const (
 	RegNone        = "none"
@@ -44,7 +47,14 @@ type Config struct {
 	// PyTorch's DataLoader(drop_last=True)): every step then has one input
 	// shape, so XLA compiles the training step once instead of twice. The
 	// study kept the partial batch (false).
-	DropLast         bool   `json:"drop_last"`
+	DropLast bool `json:"drop_last"`
+	// StepsPerCall runs this many training steps in one call of the
+	// backend (Keras' steps_per_execution; train.MultiStep): the host
+	// returns to the backend once per StepsPerCall full batches instead of
+	// once per batch, which matters on a GPU where each call waits for the
+	// device. The arithmetic is that of single steps; the batches left over
+	// at an epoch's end run one at a time. 0 or 1: one step per call.
+	StepsPerCall     int    `json:"steps_per_call"`
 	SamplingStrategy string `json:"sampling_strategy"`
 	// SamplingWeight is the per-sample weight of weighted sampling:
 	// "inverse" (1/n_c, torchsampler's) or "inverse_sqrt" (1/sqrt(n_c)).
@@ -120,6 +130,7 @@ func Defaults() Config {
 		Rotate:           true,
 		Degrees:          30,
 		AugmentOn:        AugmentHost,
+		StepsPerCall:     1,
 		ModelName:        "resnet18",
 		Pretrained:       true,
 		Dropout:          0.5,

@@ -130,6 +130,8 @@ func TestValidate(t *testing.T) {
 		{"normalize_std", func(c *Config) { c.NormalizeStd = []float64{0} }},
 		{"degrees", func(c *Config) { c.Degrees = 200 }},
 		{"augment_on", func(c *Config) { c.AugmentOn = "gpu" }},
+		{"steps_per_call", func(c *Config) { c.StepsPerCall = 17 }},
+		{"steps_per_call", func(c *Config) { c.StepsPerCall = -1 }},
 		{"dropout", func(c *Config) { c.Dropout = 1 }},
 		{"beta", func(c *Config) { c.Beta = 1 }},
 		{"gamma", func(c *Config) { c.Gamma = -1 }},

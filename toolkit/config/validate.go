@@ -26,6 +26,9 @@ func (c Config) Validate() error {
 	if c.BatchSize <= 0 {
 		bad("batch_size", "must be > 0, got %d", c.BatchSize)
 	}
+	if c.StepsPerCall < 0 || c.StepsPerCall > MaxStepsPerCall {
+		bad("steps_per_call", "must be in [1, %d] (0: 1), got %d", MaxStepsPerCall, c.StepsPerCall)
+	}
 	if !slices.Contains([]string{"", SamplingNone, SamplingWeighted, SamplingOversampling, SamplingUndersampling}, c.SamplingStrategy) {
 		bad("sampling_strategy", "unknown %q (valid: none, weighted, oversampling, undersampling)", c.SamplingStrategy)
 	}

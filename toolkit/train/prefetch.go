@@ -13,21 +13,23 @@ type prefetched struct {
 	err            error
 }
 
-// prefetcher makes batches 0..n-1 on one goroutine, one batch ahead of
-// the training loop: batch b+1 is built while step b trains. Batches come
-// out in order and their contents depend only on their arguments (see
-// Batcher), so a run is the same with or without it.
+// prefetcher makes batches 0..n-1 on one goroutine, ahead of the
+// training loop: batch b+1 is built while step b trains (with several
+// steps per call, the next call's batches while this call trains).
+// Batches come out in order and their contents depend only on their
+// arguments (see Batcher), so a run is the same with or without it.
 type prefetcher struct {
 	out  chan prefetched
 	done chan struct{}
 	wg   sync.WaitGroup
 }
 
-// startPrefetch starts making batches with batch(b) for b in [0, n). The
-// goroutine stops after the first error (which next returns; a panic
-// becomes an error) or at stop.
-func startPrefetch(n int, batch func(b int) (images, labels *tensors.Tensor, err error)) *prefetcher {
-	p := &prefetcher{out: make(chan prefetched), done: make(chan struct{})}
+// startPrefetch starts making batches with batch(b) for b in [0, n),
+// up to ahead of them (>= 1) before the loop takes one. The goroutine
+// stops after the first error (which next returns; a panic becomes an
+// error) or at stop.
+func startPrefetch(n, ahead int, batch func(b int) (images, labels *tensors.Tensor, err error)) *prefetcher {
+	p := &prefetcher{out: make(chan prefetched, max(ahead, 1)-1), done: make(chan struct{})}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -61,9 +63,12 @@ func (p *prefetcher) next() prefetched {
 	return item
 }
 
-// stop ends the goroutine, frees a batch made but not taken, and waits:
-// after it returns, nothing runs in the background.
+// stop ends the goroutine, frees the batches made but not taken, and
+// waits: after it returns, nothing runs in the background.
 func (p *prefetcher) stop() {
 	close(p.done)
 	p.wg.Wait()
+	for item := range p.out { // closed by the goroutine
+		freeAll(item.images, item.labels)
+	}
 }

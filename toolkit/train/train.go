@@ -166,9 +166,12 @@ func (s *Setup) check() error {
 
 type runner struct {
 	Setup
-	numClasses   int
-	ctx          *context.Context
-	trainer      *gomlxtrain.Trainer
+	numClasses int
+	ctx        *context.Context
+	trainer    *gomlxtrain.Trainer
+	// multi runs multiK training steps per call (config.StepsPerCall).
+	multi        *context.Exec
+	multiK       int
 	log          *runlog.Log
 	ckpt         *checkpoints.Handler
 	lastProgress time.Time
@@ -201,25 +204,21 @@ func (r *runner) run(goctx gocontext.Context) error {
 	perBatch := func(name string, fn metrics.BaseMetricGraph) metrics.Interface {
 		return batchOutput{name: name, fn: fn}
 	}
-	// lossAnd puts the batch loss (without regularisation) in front of
-	// per-sample values, as one float32 vector.
-	lossAnd := func(ctx *context.Context, predictions []*graph.Node, perSample *graph.Node) *graph.Node {
-		loss := gomlxtrain.GetLossNoRegularization(ctx, predictions[0].Graph())
-		return graph.Concatenate([]*graph.Node{
-			graph.Reshape(graph.ConvertDType(loss, dtypes.Float32), 1),
-			graph.Reshape(graph.ConvertDType(perSample, dtypes.Float32), -1),
-		}, 0)
+	// The batch loss without regularisation, then per-sample values.
+	noReg := func(ctx *context.Context, predictions []*graph.Node) *graph.Node {
+		return gomlxtrain.GetLossNoRegularization(ctx, predictions[0].Graph())
 	}
 	trainOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
-		return lossAnd(ctx, predictions, graph.ArgMax(predictions[0], -1))
+		return lossAnd(noReg(ctx, predictions), graph.ArgMax(predictions[0], -1))
 	}
 	evalOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
-		return lossAnd(ctx, predictions, graph.Softmax(predictions[0], -1))
+		return lossAnd(noReg(ctx, predictions), graph.Softmax(predictions[0], -1))
 	}
 	trainCtx := r.ctx
-	if r.Resume || r.Context != nil {
+	if r.Resume || r.Context != nil || r.Config.StepsPerCall > 1 {
 		// Variables already exist (loaded from a checkpoint or pretrained
-		// weights): the model reuses them instead of creating them.
+		// weights), or another program (MultiStep) may create them first:
+		// the model and the optimizer reuse them instead of creating them.
 		trainCtx = r.ctx.Checked(false)
 	}
 	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.Model, r.Loss, r.Optimizer,
@@ -348,53 +347,80 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 	makeBatch := func(b int) (images, labels *tensors.Tensor, err error) {
 		return r.Batcher.Batch(batchAt(b), epoch, b*bs, true)
 	}
+	// With steps_per_call k > 1, each run of k full batches is one call of
+	// the backend (MultiStep); the batches left over run one at a time.
+	k := max(r.Config.StepsPerCall, 1)
+	fullBatches := len(indices) / bs
 	var pre *prefetcher
 	if !r.sequential {
-		pre = startPrefetch(numBatches, makeBatch)
+		pre = startPrefetch(numBatches, k, makeBatch)
 		defer pre.stop()
 	}
-	// A step's outputs (loss, predictions) are read after the next step
-	// is dispatched (see lagged). Its batch and outputs are freed once read.
+	nextBatch := func(b int) (images, labels *tensors.Tensor, err error) {
+		if pre != nil {
+			item := pre.next()
+			return item.images, item.labels, item.err
+		}
+		return makeBatch(b)
+	}
+	// A call's outputs (each step's loss and predictions) are read after
+	// the next call is dispatched (see lagged). Its batches and outputs
+	// are freed once read.
 	pending := lagged[stepOut]{read: func(p stepOut) error {
 		defer r.freeStep(p)
 		vals := tensors.MustCopyFlatData[float32](p.out[len(p.out)-1])
-		loss := float64(vals[0])
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("train: epoch %d batch %d: %w (%v)", epoch, p.b, ErrNonFinite, loss)
+		for i := range p.images {
+			b := p.b + i
+			batch := batchAt(b)
+			if len(vals) < 1+len(batch) {
+				return fmt.Errorf("train: epoch %d batch %d: the step returned %d values, want %d", epoch, b, len(vals), 1+len(batch))
+			}
+			loss := float64(vals[0])
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("train: epoch %d batch %d: %w (%v)", epoch, b, ErrNonFinite, loss)
+			}
+			lossSum += loss * float64(len(batch))
+			for j, idx := range batch {
+				rec.TrainTrue = append(rec.TrainTrue, r.Train.Labels[idx])
+				rec.TrainPred = append(rec.TrainPred, int(vals[1+j]))
+			}
+			vals = vals[1+len(batch):]
+			r.progressBatch(epoch, b, numBatches, lossSum/float64(len(rec.TrainTrue)))
 		}
-		batch := batchAt(p.b)
-		lossSum += loss * float64(len(batch))
-		preds := vals[1:]
-		for k, i := range batch {
-			rec.TrainTrue = append(rec.TrainTrue, r.Train.Labels[i])
-			rec.TrainPred = append(rec.TrainPred, int(preds[k]))
-		}
-		r.progressBatch(epoch, p.b, numBatches, lossSum/float64(len(rec.TrainTrue)))
 		return nil
 	}, drop: r.freeStep}
-	defer pending.discard() // an error left a step unread
-	for b := 0; b < numBatches; b++ {
+	defer pending.discard() // an error left a call unread
+	for b := 0; b < numBatches; {
 		if err := goctx.Err(); err != nil {
 			return rec, err
 		}
-		var images, labels *tensors.Tensor
-		if pre != nil {
-			item := pre.next()
-			images, labels, err = item.images, item.labels, item.err
+		n := 1
+		if k > 1 && b+k <= fullBatches {
+			n = k
+		}
+		call := stepOut{b: b}
+		for i := range n {
+			images, labels, err := nextBatch(b + i)
+			if err != nil {
+				r.freeStep(call)
+				return rec, fmt.Errorf("train: epoch %d: %w", epoch, err)
+			}
+			call.images, call.labels = append(call.images, images), append(call.labels, labels)
+		}
+		var err error
+		if n == 1 {
+			call.out, err = r.trainer.TrainStep(nil, call.images, call.labels)
 		} else {
-			images, labels, err = makeBatch(b)
+			call.out, err = r.multiStep(call.images, call.labels)
 		}
 		if err != nil {
-			return rec, fmt.Errorf("train: epoch %d: %w", epoch, err)
-		}
-		out, err := r.trainer.TrainStep(nil, []*tensors.Tensor{images}, []*tensors.Tensor{labels})
-		if err != nil {
-			r.release(images, labels)
+			r.freeStep(call)
 			return rec, fmt.Errorf("train: epoch %d step %d: %w", epoch, b, err)
 		}
-		if err := pending.push(stepOut{b: b, images: images, labels: labels, out: out}); err != nil {
+		if err := pending.push(call); err != nil {
 			return rec, err
 		}
+		b += n
 	}
 	if err := pending.flush(); err != nil {
 		return rec, err
@@ -476,7 +502,7 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
 		}
 		// b is the batch's first sample here.
-		if err := pending.push(stepOut{b: start, images: images, labels: labels, out: out}); err != nil {
+		if err := pending.push(stepOut{b: start, images: []*tensors.Tensor{images}, labels: []*tensors.Tensor{labels}, out: out}); err != nil {
 			return 0, nil, nil, nil, err
 		}
 	}
@@ -486,20 +512,55 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 	return loss / float64(ds.Len()), yTrue, yPred, scores, nil
 }
 
-// stepOut is a dispatched step: its batch (b: its number in a training
-// epoch, its first sample in an evaluation), the batch's tensors and the
-// step's outputs.
+// stepOut is a dispatched call: its first batch (b: the batch's number
+// in a training epoch, its first sample in an evaluation), the tensors of
+// its batches (one per step) and the call's outputs.
 type stepOut struct {
 	b              int
-	images, labels *tensors.Tensor
+	images, labels []*tensors.Tensor
 	out            []*tensors.Tensor
 }
 
-// freeStep frees a step's outputs and the batch tensors the Batcher does
+// freeStep frees a call's outputs and the batch tensors the Batcher does
 // not keep.
 func (r *runner) freeStep(p stepOut) {
-	r.release(p.images, p.labels)
+	r.release(p.images...)
+	r.release(p.labels...)
 	freeAll(p.out...)
+}
+
+// multiStep runs len(images) training steps in one call (MultiStep; the
+// program is built on first use): the outputs are, per step, the loss
+// and the predicted labels, as the single step's trainMetric.
+func (r *runner) multiStep(images, labels []*tensors.Tensor) ([]*tensors.Tensor, error) {
+	k := len(images)
+	if r.multi == nil || r.multiK != k {
+		out := func(_ *context.Context, loss *graph.Node, predictions []*graph.Node) *graph.Node {
+			return lossAnd(loss, graph.ArgMax(predictions[0], -1))
+		}
+		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), MultiStep(r.Model, r.Loss, r.Optimizer, k, out))
+		if err != nil {
+			return nil, err
+		}
+		r.multi, r.multiK = exec.WithName(fmt.Sprintf("debiaser/steps%d", k)), k
+	}
+	args := make([]any, 0, 2*k)
+	for _, t := range images {
+		args = append(args, t)
+	}
+	for _, t := range labels {
+		args = append(args, t)
+	}
+	return r.multi.Exec(args...)
+}
+
+// lossAnd puts a batch's loss in front of its per-sample values
+// (predicted labels, class probabilities), as one float32 vector.
+func lossAnd(loss, perSample *graph.Node) *graph.Node {
+	return graph.Concatenate([]*graph.Node{
+		graph.Reshape(graph.ConvertDType(loss, dtypes.Float32), 1),
+		graph.Reshape(graph.ConvertDType(perSample, dtypes.Float32), -1),
+	}, 0)
 }
 
 // lagged reads each step's outputs after the next step is dispatched:

@@ -362,3 +362,50 @@ func TestLagged(t *testing.T) {
 		t.Errorf("dropped %v, want [4]", dropped)
 	}
 }
+
+// TestStepsPerCall: k training steps per call write the log of one step
+// per call (the 5 batches of an epoch run as calls of 2+2+1, 3+1+1, 5 or
+// 1+1+1+1+1), with and without prefetching, and over resumable epochs.
+func TestStepsPerCall(t *testing.T) {
+	logOf := func(k int, sequential bool) string {
+		t.Helper()
+		s := testSetup(t, "")
+		s.Config.StepsPerCall, s.sequential = k, sequential
+		s.Batcher = newAugmentingBatcher(s, false)
+		res, err := Run(gocontext.Background(), s)
+		if err != nil {
+			t.Fatalf("steps_per_call %d: %v", k, err)
+		}
+		res.Log.Run.WallSeconds, res.Log.Results.EpochSeconds = 0, nil
+		res.Log.VarDict.StepsPerCall = 1
+		j, err := json.Marshal(res.Log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(j)
+	}
+	want := logOf(1, false)
+	for _, tc := range []struct {
+		k          int
+		sequential bool
+	}{{2, false}, {3, true}, {5, false}, {8, false}} {
+		if got := logOf(tc.k, tc.sequential); got != want {
+			t.Errorf("steps_per_call %d (sequential %v): the log differs from one step per call", tc.k, tc.sequential)
+		}
+	}
+}
+
+// TestStepsPerCallNaN: a non-finite loss inside a call of several steps
+// still names its batch.
+func TestStepsPerCallNaN(t *testing.T) {
+	s := testSetup(t, "")
+	s.Config.StepsPerCall = 3
+	s.Loss = func(labels, predictions []*graph.Node) *graph.Node {
+		l := ceLoss(labels, predictions)
+		return graph.Div(l, graph.ScalarZero(l.Graph(), l.DType()))
+	}
+	_, err := Run(gocontext.Background(), s)
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "epoch 0 batch 0:") {
+		t.Fatalf("err = %v, want ErrNonFinite naming epoch 0 batch 0", err)
+	}
+}
