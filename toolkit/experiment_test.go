@@ -220,6 +220,10 @@ func TestStepsPerCallSameLogs(t *testing.T) {
 	}{
 		{"small_cnn host", func(e *Experiment) *Experiment { return e }},
 		{"small_cnn device", func(e *Experiment) *Experiment { return e.AugmentOn("device") }},
+		{"small_cnn SGD, weight decay, MaxNorm, oversampling", func(e *Experiment) *Experiment {
+			return e.Optimizer("SGD", 0.01).Regularize("wei_dec", 1e-3).Sampling("oversampling").
+				Set("reg_strategy", "maxnorm").Set("thresh", 0.5).Set("scheduler", "step").Set("lr_step_size", 1)
+		}},
 		{"resnet18 bf16", func(e *Experiment) *Experiment {
 			return e.Model("resnet18", false, true).Precision("bfloat16")
 		}},
