@@ -61,7 +61,7 @@ func TestBenchBadFlags(t *testing.T) {
 func TestStudyCommand(t *testing.T) {
 	dir := t.TempDir()
 	out, progress, err := runCLI(t, "study", "--dataset", "shapes-study", "--model", "small_cnn", "--pretrained", "false",
-		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--drop-last", "--parallel", "2", "--logdir", dir)
+		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--drop-last", "--parallel", "2", "--steps-per-call", "4", "--logdir", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +74,9 @@ func TestStudyCommand(t *testing.T) {
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "MSFE.json"))
-	if err != nil || !strings.Contains(string(data), `"augment_on":"device"`) || !strings.Contains(string(data), `"drop_last":true`) {
-		t.Errorf("MSFE log: %v, augment_on device or drop_last true not in its var_dict", err)
+	if err != nil || !strings.Contains(string(data), `"augment_on":"device"`) || !strings.Contains(string(data), `"drop_last":true`) ||
+		!strings.Contains(string(data), `"steps_per_call":4`) {
+		t.Errorf("MSFE log: %v, augment_on device, drop_last true or steps_per_call 4 not in its var_dict", err)
 	}
 	for _, want := range []string{"graph compiles"} {
 		if !strings.Contains(out, want) {
@@ -87,5 +88,11 @@ func TestStudyCommand(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "study", "--parallel", "0", "--logdir", dir); err == nil || !strings.Contains(err.Error(), "--parallel 0") {
 		t.Errorf("--parallel 0: %v", err)
+	}
+	if _, _, err := runCLI(t, "study", "--steps-per-call", "-1", "--logdir", dir); err == nil || !strings.Contains(err.Error(), "--steps-per-call -1") {
+		t.Errorf("--steps-per-call -1: %v", err)
+	}
+	if _, _, err := runCLI(t, "study", "--steps-per-call", "17", "--logdir", dir); err == nil || !strings.Contains(err.Error(), `"steps_per_call"`) {
+		t.Errorf("--steps-per-call 17: %v", err)
 	}
 }

@@ -85,7 +85,10 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *augmentOn != "" {
 		cfg.AugmentOn = *augmentOn
 	}
-	if *stepsPerCall > 0 {
+	switch {
+	case *stepsPerCall < 0:
+		return usageError{fmt.Sprintf("--steps-per-call %d: want 1 to %d", *stepsPerCall, config.MaxStepsPerCall)}
+	case *stepsPerCall > 0:
 		cfg.StepsPerCall = *stepsPerCall
 	}
 	if *backend != "" {
