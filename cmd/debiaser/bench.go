@@ -24,7 +24,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	warmup := fs.Int("warmup", d.Warmup, "untimed steps after the first")
 	steps := fs.Int("steps", d.Steps, "timed steps (each timing)")
 	maxSeconds := fs.Float64("max-seconds", 0, "stop starting new configurations after this long (0: no limit)")
-	backend := fs.String("backend", "", "GoMLX backend: gofast, go, xla:cpu, xla:cuda, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
+	backend := fs.String("backend", "", backendUsage)
 	torch := fs.String("torch", "", "PyTorch anchor script (e.g. shared/anchors/torch_resnet18_bench.py) to run in the same call with the same batches and size; empty: ours only")
 	python := fs.String("python", "python3", "Python interpreter for --torch")
 	torchDevice := fs.String("torch-device", "cuda", "device for --torch: cuda or cpu")

@@ -28,7 +28,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stepsPerCall := fs.Int("steps-per-call", 0, "steps_per_call override: training steps in one call of the backend (1 to 16; on a GPU, one wait for the device per call)")
 	methods := fs.String("methods", "", "comma-separated method names (default: all 13; see the list below)")
 	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
-	backend := fs.String("backend", "", "GoMLX backend: gofast, go, xla:cpu, xla:cuda, xla:/path/plugin.so; default: $GOMLX_BACKEND, else the best available")
+	backend := fs.String("backend", "", backendUsage)
 	verbose := fs.Bool("verbose", false, "every run's progress lines too")
 	parallel := fs.Int("parallel", 1, "methods trained at a time on the one backend (on a GPU, 3-4 overlap compiles with training; logs are the same)")
 	fs.Usage = func() {

@@ -20,14 +20,11 @@
 # check.log, bench.json and the profiles go to $OUT (or out/gpu); everything is printed.
 set -u
 cd "$(dirname "$0")/../.."
-steps=" ${*:-3 4 5 2} "
-want() { [[ "$steps" == *" $1 "* ]]; }
+STEPS=${*:-3 4 5 2}
 LOG=check.log
 source deploy/gpu/lib.sh
 
-log machine
-run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
-need_bin
+machine
 study() { # study TIMEOUT LOGDIR FLAGS...
   local t=$1 dir=$2; shift 2
   run "$t" "$bin" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false --image-size 224 \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sourced by deploy/gpu/check.sh and profile.sh (run from the repository root, with LOG set):
-# the output folder, the binaries of build.sh, the CUDA plugin, and run/log under one time budget.
+# Sourced by deploy/gpu/probe.sh, check.sh and profile.sh (run from the repository root, with LOG
+# set, and STEPS: the steps to run, space-separated): the output folder, the binaries of build.sh, the
+# CUDA plugin, run/log under one time budget, want (is a step asked for?) and machine (the GPU's
+# line, and a stop if the binary or plugin is missing).
 out=${OUT:-out/gpu}
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 for gz in bin/debiaser-xla*.gz; do # build.sh gzips the binaries so that they travel under 64 MiB
@@ -23,4 +25,10 @@ need_bin() {
   if [ ! -x "$bin" ] || [ -z "$plugin" ]; then
     log "missing: binary $bin (run deploy/gpu/build.sh, carry bin) or plugin '$plugin'"; exit 1
   fi
+}
+want() { [[ " ${STEPS:-} " == *" $1 "* ]]; }
+machine() {
+  log machine
+  run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+  need_bin
 }

@@ -13,10 +13,8 @@ cd "$(dirname "$0")/../.."
 LOG=probe.log
 source deploy/gpu/lib.sh
 
-log machine
-run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+machine
 run 10 nproc
-need_bin
 log backends
 run 60 "$bin" backends --backend "$backend"
 

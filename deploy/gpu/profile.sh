@@ -24,15 +24,12 @@
 # autotune.txt, ncu-ours.csv, torch-kernels.csv; everything is printed.
 set -u
 cd "$(dirname "$0")/../.."
-steps=" ${*:-1 2 3 4} "
-want() { [[ "$steps" == *" $1 "* ]]; }
+STEPS=${*:-1 2 3 4}
 LOG=profile.log
 source deploy/gpu/lib.sh
 ncu=${NCU:-$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)}
 
-log machine
-run 20 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
-need_bin
+machine
 async=bin/debiaser-xla-async
 bench() { # bench TIMEOUT BINARY FLAGS...: our ResNet-18 bf16 step (the default graph unless --variants)
   local t=$1 b=$2; shift 2
