@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -53,16 +54,37 @@ func PrepareBackend(name string) (device.Spec, device.Plan, error) {
 // what is available; a plugin that does not load is an error naming its
 // path (with what to export when its CUDA libraries are not on
 // LD_LIBRARY_PATH), never a panic.
+//
+// Within a process the same spec gives the same backend (made on first
+// use, made again only after it was finalized): runs in a loop or in a
+// notebook's cells then share one PJRT client, whose device memory,
+// compiled kernels and autotuning they share too, instead of each run
+// starting a client that competes for the GPU's memory. Finalizing it
+// ends every tensor and result made on it.
 func SelectBackend(name string) (b backends.Backend, info string, err error) {
 	spec, plan, err := PrepareBackend(name)
 	if err != nil {
 		return nil, "", err
+	}
+	selected.Lock()
+	defer selected.Unlock()
+	key := spec.String()
+	why := "from the config key \"backend\""
+	if spec.Source == device.EnvBackend {
+		why = "from " + device.EnvBackend
+	}
+	if c, ok := selected.m[key]; ok && !c.b.IsFinalized() {
+		if spec.Kind == device.Auto {
+			why = c.why
+		}
+		return c.b, describe(c.b, why), nil
 	}
 	if spec.Kind == device.Auto {
 		b, why, err := autoBackend()
 		if err != nil {
 			return nil, "", err
 		}
+		selected.m[key] = selection{b, "auto: " + why}
 		return b, describe(b, "auto: "+why), nil
 	}
 	if b, err = newBackend(spec.Config()); err != nil {
@@ -79,12 +101,20 @@ func SelectBackend(name string) (b backends.Backend, info string, err error) {
 		}
 		return nil, "", fmt.Errorf("backend %q: %w", spec, err)
 	}
-	why := "from the config key \"backend\""
-	if spec.Source == device.EnvBackend {
-		why = "from " + device.EnvBackend
-	}
 	b = withFixes(b)
+	selected.m[key] = selection{b, why}
 	return b, describe(b, why), nil
+}
+
+// selected holds SelectBackend's backends by spec.
+var selected = struct {
+	sync.Mutex
+	m map[string]selection
+}{m: map[string]selection{}}
+
+type selection struct {
+	b   backends.Backend
+	why string // how the spec was chosen, for the description
 }
 
 // useOrSelect returns b (a backend the caller made) with its description,

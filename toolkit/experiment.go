@@ -330,6 +330,21 @@ type Result struct {
 	Skipped []*data.FileError
 }
 
+// Free releases the trained variables (weights, batch-norm averages,
+// optimizer state) on the backend's device; Context is unusable after it.
+// The run's programs are freed when it ends. A GPU's memory is not Go
+// memory: without Free, the variables of runs made in a loop stay on the
+// device until a garbage collection, which a small Go heap may not start
+// for many runs. Study and search runs are freed after their log is
+// written. Safe to call twice and on a nil Result.
+func (r *Result) Free() {
+	if r == nil || r.Context == nil {
+		return
+	}
+	r.Context.Finalize()
+	r.Context = nil
+}
+
 // MustRun is Run for notebooks: it panics on error.
 func (e *Experiment) MustRun() *Result {
 	r, err := e.Run(gocontext.Background())

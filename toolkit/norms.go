@@ -8,6 +8,7 @@ import (
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/models"
 	"github.com/debiaser/debiaser/toolkit/optim"
+	"github.com/debiaser/debiaser/toolkit/train"
 )
 
 // InitialClassifierNorms returns the L2 norm of each class's final-layer
@@ -42,7 +43,8 @@ func InitialClassifierNorms(cfg config.Config, nClass int) ([]float64, error) {
 	if err := ctx.SetRNGStateFromSeed(cfg.Seed); err != nil {
 		return nil, fmt.Errorf("initial norms: seed: %w", err)
 	}
-	if err := ctx.InitializeVariables(backend, nil); err != nil {
+	defer ctx.Finalize()
+	if err := train.InitializeVariables(ctx, backend); err != nil {
 		return nil, fmt.Errorf("initial norms: %w", err)
 	}
 	return optim.ClassifierNorms(ctx)

@@ -51,7 +51,8 @@ func SearchOn(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Sh
 		if backend != "" {
 			cfg.Backend = backend
 		}
-		_, err = FromConfig(cfg).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress).Run(ctx)
+		r, err := FromConfig(cfg).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress).Run(ctx)
+		r.Free() // a trial keeps its log only
 		return err
 	})
 	if err != nil {

@@ -180,6 +180,7 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 			e = e.Verbose(w)
 		}
 		r, err := e.Run(runCtx)
+		r.Free() // the study keeps the log only
 		row.Seconds = time.Since(t0).Seconds()
 		if parallel == 1 {
 			row.Compiles, row.CompileSeconds = stats.Count()-c0, (stats.Duration() - d0).Seconds()

@@ -75,6 +75,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("demo run %s: %w", m.note, err)
 		}
 		logs = append(logs, res.Log)
+		res.Free()
 	}
 	t, err := runlog.Summarize(logs, runlog.SummaryOptions{
 		Columns: []string{"note", "valid_accuracy", "valid_balanced_accuracy", "valid_precision:minority", "valid_recall:minority",

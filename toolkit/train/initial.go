@@ -79,8 +79,8 @@ func (iv *InitialValues) apply(ctx *context.Context, backend backends.Backend, k
 		iv.hits++
 		return nil
 	}
-	if err := ctx.InitializeVariables(backend, nil); err != nil {
-		return fmt.Errorf("initial values: %w", err)
+	if err := InitializeVariables(ctx, backend); err != nil {
+		return err
 	}
 	vals, err := localClones(ctx)
 	if err != nil {

@@ -130,6 +130,7 @@ func Run(goctx gocontext.Context, s Setup) (res *Result, err error) {
 		r.Now = time.Now
 	}
 	err = catch(func() error { return r.run(goctx) })
+	r.freePrograms()
 	if err != nil && r.log != nil && r.log.Run.Status == runlog.StatusRunning {
 		reason := r.log.Run.StopReason
 		if reason == "" {
@@ -180,6 +181,9 @@ type runner struct {
 	trainTime, evalTime time.Duration
 	// best holds the variables of the best epoch when RestoreBest is set.
 	best map[string]*tensors.Tensor
+	// prepared: every variable of the training step exists and has a
+	// value (prepare ran).
+	prepared bool
 }
 
 // Names of the per-batch outputs this package adds to GoMLX's metrics.
@@ -214,13 +218,10 @@ func (r *runner) run(goctx gocontext.Context) error {
 	evalOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
 		return lossAnd(noReg(ctx, predictions), graph.Softmax(predictions[0], -1))
 	}
-	trainCtx := r.ctx
-	if r.Resume || r.Context != nil || r.Config.StepsPerCall > 1 {
-		// Variables already exist (loaded from a checkpoint or pretrained
-		// weights), or another program (MultiStep) may create them first:
-		// the model and the optimizer reuse them instead of creating them.
-		trainCtx = r.ctx.Checked(false)
-	}
+	// The variables exist before the trainer's first step (prepare, a
+	// checkpoint, pretrained weights): the model and the optimizer reuse
+	// them instead of creating them.
+	trainCtx := r.ctx.Checked(false)
 	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.Model, r.Loss, r.Optimizer,
 		[]metrics.Interface{perBatch(trainMetric, trainOut)},
 		[]metrics.Interface{perBatch(evalMetric, evalOut)})
@@ -236,11 +237,6 @@ func (r *runner) run(goctx gocontext.Context) error {
 		r.ckpt, err = checkpoints.Build(r.ctx).Dir(r.CheckpointDir).Keep(2).Done()
 		if err != nil {
 			return fmt.Errorf("train: checkpoints in %s: %w", r.CheckpointDir, err)
-		}
-	}
-	if r.Initial != nil && !r.Resume {
-		if err := r.Initial.apply(r.ctx, r.Backend, r.InitialKey); err != nil {
-			return fmt.Errorf("train: %w", err)
 		}
 	}
 	firstEpoch := 0
@@ -407,6 +403,12 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 			}
 			call.images, call.labels = append(call.images, images), append(call.labels, labels)
 		}
+		if !r.prepared {
+			if err := r.prepare(call.images[0], call.labels[0]); err != nil {
+				r.freeStep(call)
+				return rec, err
+			}
+		}
 		var err error
 		if n == 1 {
 			call.out, err = r.trainer.TrainStep(nil, call.images, call.labels)
@@ -552,6 +554,71 @@ func (r *runner) multiStep(images, labels []*tensors.Tensor) ([]*tensors.Tensor,
 		args = append(args, t)
 	}
 	return r.multi.Exec(args...)
+}
+
+// prepare makes every variable of the training step (the model's and the
+// optimizer's state) before the first step, by building one step's graph
+// for the first batch's shapes without compiling it, and gives those
+// without a value their initial values: copied from an earlier run when
+// Initial has them, else computed by one program that is freed at once.
+// Left to GoMLX, the optimizer's state would be made in the first step and
+// initialised by a program of its own, compiled in every run and kept
+// until a garbage collection.
+func (r *runner) prepare(images, labels *tensors.Tensor) error {
+	err := catch(func() error {
+		g := graph.NewGraph(r.Backend, "debiaser/prepare")
+		defer g.Finalize()
+		x := graph.Parameter(g, "images", images.Shape())
+		y := graph.Parameter(g, "labels", labels.Shape())
+		out := func(_ *context.Context, loss *graph.Node, _ []*graph.Node) *graph.Node { return loss }
+		MultiStep(r.Model, r.Loss, r.Optimizer, 1, out)(r.ctx.Checked(false), []*graph.Node{x, y})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w (building the training step)", err)
+	}
+	if r.Initial != nil && !r.Resume {
+		err = r.Initial.apply(r.ctx, r.Backend, r.InitialKey)
+	} else {
+		err = InitializeVariables(r.ctx, r.Backend)
+	}
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	r.prepared = true
+	return nil
+}
+
+// InitializeVariables runs ctx's initialisers for its variables without a
+// value, as GoMLX's Context.InitializeVariables, and frees the program that
+// did it at once instead of at a later garbage collection.
+func InitializeVariables(ctx *context.Context, backend backends.Backend) error {
+	var exec *context.Exec
+	err := ctx.InitializeVariables(backend, func(e *context.Exec) error {
+		exec = e
+		return nil
+	})
+	if exec != nil {
+		exec.Finalize()
+	}
+	if err != nil {
+		return fmt.Errorf("initial values: %w", err)
+	}
+	return nil
+}
+
+// freePrograms frees the run's compiled programs (the trainer's steps and
+// MultiStep's) when it ends: on a GPU they hold device memory that a Go
+// garbage collection would free only some time later. The variables stay:
+// they are the trained model the run returns.
+func (r *runner) freePrograms() {
+	if r.trainer != nil {
+		r.trainer.ResetComputationGraphs()
+	}
+	if r.multi != nil {
+		r.multi.Finalize()
+		r.multi = nil
+	}
 }
 
 // lossAnd puts a batch's loss in front of its per-sample values

@@ -1,0 +1,105 @@
+package toolkit
+
+import (
+	gocontext "context"
+	"testing"
+
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/gobackend"
+	"github.com/debiaser/debiaser/toolkit/internal/livecount"
+)
+
+// A study keeps only its logs: when RunStudy returns, nothing it made is
+// left on the backend (variables, optimizer state, batches, the
+// augmenter's images, compiled programs), with host and device
+// augmentation, one step per call and several. And the methods share
+// their initial values, the optimizer's state included, so only the first
+// run compiles an initialisation program.
+func TestRunStudyLeavesNothing(t *testing.T) {
+	for _, tt := range []struct {
+		augment string
+		steps   int
+	}{{config.AugmentHost, 1}, {config.AugmentDevice, 1}, {config.AugmentDevice, 2}} {
+		cfg := config.Defaults()
+		cfg.Dataset, cfg.ModelName, cfg.Pretrained, cfg.ImageSize, cfg.Epochs = "shapes-study", "small_cnn", false, 16, 1
+		cfg.AugmentOn, cfg.StepsPerCall = tt.augment, tt.steps
+		g, err := gobackend.NewBackend("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := livecount.Wrap(g)
+		res, err := RunStudy(gocontext.Background(), cfg, StudyOptions{
+			LogDir: t.TempDir(), Methods: []string{"baseline", "focal", "MaxNorm"}, Backend: counted, Parallel: 2,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counted.Programs() != 0 || counted.Buffers() != 0 {
+			t.Errorf("augment_on %s, steps_per_call %d: after the study %s; want nothing", tt.augment, tt.steps, counted.Report())
+		}
+		for _, e := range res.CompilesByName {
+			if e.Name == "VariableInitialization" && e.Count > 1 {
+				t.Errorf("augment_on %s, steps_per_call %d: %d initialisation programs for %d methods, want 1", tt.augment, tt.steps, e.Count, len(res.Rows))
+			}
+		}
+		t.Logf("augment_on %s, steps_per_call %d: compiles %+v", tt.augment, tt.steps, res.CompilesByName)
+		g.Finalize()
+	}
+}
+
+// Result.Free releases a run's variables; a run's programs are freed when
+// it ends.
+func TestResultFree(t *testing.T) {
+	g, err := gobackend.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Finalize()
+	counted := livecount.Wrap(g)
+	res, err := tiny(t).UseBackend(counted).Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counted.Programs() != 0 || counted.Buffers() == 0 {
+		t.Errorf("after the run %s; want its variables only", counted.Report())
+	}
+	res.Free()
+	res.Free()
+	if counted.Buffers() != 0 || res.Context != nil {
+		t.Errorf("after Free %s, context %v", counted.Report(), res.Context)
+	}
+	var none *Result
+	none.Free()
+}
+
+// The same spec gives the same backend in a process, until it is
+// finalized; another spec another backend.
+func TestSelectBackendShares(t *testing.T) {
+	cleanBackendEnv(t)
+	a, _, err := SelectBackend("gofast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := SelectBackend("gofast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Error("two backends for one spec")
+	}
+	c, _, err := SelectBackend("gofast:emulate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == a {
+		t.Error("gofast:emulate gave gofast's backend")
+	}
+	a.Finalize()
+	d, _, err := SelectBackend("gofast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == a || d.IsFinalized() {
+		t.Error("a finalized backend was given again")
+	}
+}
