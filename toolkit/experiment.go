@@ -1,6 +1,7 @@
 package toolkit
 
 import (
+	"cmp"
 	gocontext "context"
 	"encoding/json"
 	"errors"
@@ -44,7 +45,11 @@ type Experiment struct {
 	// inputs, when set (by RunStudy), is shared with other runs on the
 	// same data: validation batches and uploads are made once for all.
 	inputs *runInputs
-	err    error
+	// initial, when set (by Search), gives the run its initial variable
+	// values from runs that started alike before it (see
+	// train.InitialValues) instead of inputs' own.
+	initial *train.InitialValues
+	err     error
 }
 
 // New starts from the study's baseline recipe (config.Defaults) on the
@@ -447,7 +452,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		Batcher:       &batcher{train: trainBatches, valid: inputs.validBatches(backend, validSet, pipe, cfg.Seed)},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
 		Context:       mctx,
-		Initial:       inputs.initial,
+		Initial:       cmp.Or(e.initial, inputs.initial),
 		InitialKey:    initialKey(model),
 		Note:          e.note,
 		LogPath:       logPath,

@@ -2,11 +2,14 @@ package toolkit
 
 import (
 	gocontext "context"
+	"encoding/json"
 	"testing"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/gobackend"
 	"github.com/debiaser/debiaser/toolkit/internal/livecount"
+	"github.com/debiaser/debiaser/toolkit/sweep"
+	"github.com/debiaser/debiaser/toolkit/train"
 )
 
 // A study keeps only its logs: when RunStudy returns, nothing it made is
@@ -101,5 +104,30 @@ func TestSelectBackendShares(t *testing.T) {
 	}
 	if d == a || d.IsFinalized() {
 		t.Error("a finalized backend was given again")
+	}
+}
+
+// A search's folds of one configuration share their initial values (the
+// second fold copies the first's); configurations do not.
+func TestSearchSharesInitialValues(t *testing.T) {
+	base := config.Defaults()
+	base.Dataset, base.ModelName, base.Pretrained, base.ImageSize, base.Epochs = "shapes-study", "small_cnn", false, 16, 1
+	spec := sweep.Spec{Base: base, K: 2, Seed: 1, BestBy: "valid_accuracy",
+		Grid: map[string][]json.RawMessage{"learning_rate": {json.RawMessage("0.001"), json.RawMessage("0.01")}}}
+	var iv *train.InitialValues
+	defer func(f func() *train.InitialValues) { newSearchInitial = f }(newSearchInitial)
+	newSearchInitial = func() *train.InitialValues {
+		iv = train.NewInitialValues().KeepAtMost(2)
+		return iv
+	}
+	table, _, err := SearchOn(gocontext.Background(), spec, t.TempDir(), sweep.Share{Index: 0, Count: 1}, "gofast", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table == nil || iv == nil {
+		t.Fatalf("table %v, store %v", table, iv)
+	}
+	if iv.Hits() != 2 {
+		t.Errorf("2 configurations x 2 folds: %d runs copied initial values, want 2", iv.Hits())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/debiaser/debiaser/toolkit/sweep"
+	"github.com/debiaser/debiaser/toolkit/train"
 )
 
 // Search runs the study's manual_opt: spec's grid crossed with K
@@ -35,6 +36,10 @@ func SearchOn(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Sh
 	if err != nil {
 		return nil, p, err
 	}
+	// The folds of a configuration start alike: their initial values (the
+	// model's random weights, the optimizer's state) are made once.
+	initial := newSearchInitial()
+	defer initial.Free()
 	p, err = sweep.Run(ctx, dir, spec, trials, share, func(ctx gocontext.Context, t sweep.Trial) error {
 		tr, err := all.Subset(t.TrainIdx)
 		if err != nil {
@@ -51,7 +56,9 @@ func SearchOn(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Sh
 		if backend != "" {
 			cfg.Backend = backend
 		}
-		r, err := FromConfig(cfg).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress).Run(ctx)
+		e := FromConfig(cfg).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress)
+		e.initial = initial
+		r, err := e.Run(ctx)
 		r.Free() // a trial keeps its log only
 		return err
 	})
@@ -64,3 +71,7 @@ func SearchOn(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Sh
 	}
 	return t, p, err
 }
+
+// newSearchInitial makes a search's store of initial values (a variable
+// for tests, which look at its hits).
+var newSearchInitial = func() *train.InitialValues { return train.NewInitialValues().KeepAtMost(2) }

@@ -50,3 +50,31 @@ func TestInitialValues(t *testing.T) {
 		t.Errorf("another key copied values (hits %d)", iv.Hits())
 	}
 }
+
+// KeepAtMost drops the least recently used kinds of runs.
+func TestInitialValuesKeepAtMost(t *testing.T) {
+	backend, err := gobackend.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := NewInitialValues().KeepAtMost(2)
+	defer iv.Free()
+	start := func(key string) {
+		t.Helper()
+		ctx := context.New()
+		ctx.In("layer").WithInitializer(initializers.Zero).VariableWithShape("w", shapes.Make(dtypes.Float32, 2))
+		if err := iv.apply(ctx, backend, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		key        string
+		hits, kept int
+	}{{"a", 0, 1}, {"b", 0, 2}, {"a", 1, 2}, {"c", 1, 2}, {"a", 2, 2}, {"b", 2, 2}} {
+		// "c" drops "b" (a was used after it); "b" then initialises anew.
+		start(tt.key)
+		if iv.Hits() != tt.hits || iv.Kept() != tt.kept {
+			t.Errorf("after %q: hits %d kept %d, want %d %d", tt.key, iv.Hits(), iv.Kept(), tt.hits, tt.kept)
+		}
+	}
+}
