@@ -10,7 +10,8 @@
 // inverse-weighted averages, confusion matrices, ROC AUC, average
 // precision, sampled class counts, learning rate, epoch time) and a
 // top-level "run" object (classes, class counts, status, stop reason, best
-// epoch, backend, wall time). Logs written by the study's own Python
+// epoch, backend and device, wall time, and where and when a resumed run
+// continued). Logs written by the study's own Python
 // package read fine: the extras are simply absent there.
 //
 // A training loop builds a Log with New, calls AddEpoch after every epoch

@@ -138,6 +138,17 @@ const (
 	StopError         = "error"
 )
 
+// Resume is one resumption of a run.
+type Resume struct {
+	// Epoch is the first epoch trained after resuming (0-based): the
+	// EpochsDone of the log it continued.
+	Epoch int `json:"epoch"`
+	// Time is when, in DateLayout (as the log's date).
+	Time    string `json:"time"`
+	Backend string `json:"backend,omitempty"`
+	Device  string `json:"device,omitempty"`
+}
+
 // RunInfo is what the study's log lacked: enough to interpret and resume a run.
 type RunInfo struct {
 	Classes []string `json:"classes"`
@@ -154,13 +165,18 @@ type RunInfo struct {
 	BestBy string `json:"best_by,omitempty"`
 	// RestoredBest says the model's variables were put back to BestEpoch's
 	// after early stopping.
-	RestoredBest bool    `json:"restored_best,omitempty"`
-	BestEpoch    int     `json:"best_epoch"`
-	EpochsDone   int     `json:"epochs_done"`
-	Backend      string  `json:"backend,omitempty"`
-	Device       string  `json:"device,omitempty"`
-	WallSeconds  float64 `json:"wall_seconds"`
-	Checkpoint   string  `json:"checkpoint,omitempty"`
+	RestoredBest bool `json:"restored_best,omitempty"`
+	BestEpoch    int  `json:"best_epoch"`
+	EpochsDone   int  `json:"epochs_done"`
+	// Backend and Device: where the run started (see Resumes).
+	Backend     string  `json:"backend,omitempty"`
+	Device      string  `json:"device,omitempty"`
+	WallSeconds float64 `json:"wall_seconds"`
+	// Resumes records each time the run was resumed: from which epoch, when,
+	// and on which backend and device (a preempted job may continue on
+	// another machine, so later epochs' seconds may come from other hardware).
+	Resumes    []Resume `json:"resumes,omitempty"`
+	Checkpoint string   `json:"checkpoint,omitempty"`
 	// GlobalStep is the number of optimizer steps after EpochsDone epochs;
 	// resuming checks that the checkpoint holds the same step.
 	GlobalStep int64 `json:"global_step,omitempty"`

@@ -748,6 +748,10 @@ func (r *runner) resume() (int, error) {
 			r.LogPath, r.CheckpointDir, step, l.Run.EpochsDone, l.Run.GlobalStep)
 	}
 	l.Run.Status, l.Run.StopReason, l.Run.Error = runlog.StatusRunning, "", ""
+	l.Run.Resumes = append(l.Run.Resumes, runlog.Resume{
+		Epoch: l.Run.EpochsDone, Time: r.Now().Format(runlog.DateLayout),
+		Backend: r.BackendInfo, Device: r.DeviceInfo,
+	})
 	r.log = l
 	return l.Run.EpochsDone, nil
 }

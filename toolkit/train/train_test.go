@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -259,6 +260,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 
 	s2 := testSetup(t, dir)
 	s2.CheckpointDir, s2.Resume = s.CheckpointDir, true
+	s2.BackendInfo, s2.DeviceInfo = "go, elsewhere", "another machine"
 	resumed, err := Run(gocontext.Background(), s2)
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +276,11 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	}
 	if resumed.Log.Run.Status != runlog.StatusFinished {
 		t.Errorf("status %q", resumed.Log.Run.Status)
+	}
+	// The log says where the run continued; where it started stays.
+	want := []runlog.Resume{{Epoch: 2, Time: "20260102-030405", Backend: "go, elsewhere", Device: "another machine"}}
+	if got := resumed.Log.Run.Resumes; !reflect.DeepEqual(got, want) || resumed.Log.Run.Backend != "go" {
+		t.Errorf("resumes %+v, want %+v (backend %q)", got, want, resumed.Log.Run.Backend)
 	}
 }
 
