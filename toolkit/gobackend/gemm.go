@@ -9,20 +9,16 @@ import "sync"
 //     convolution kernel in any axis layout (or a gradient used as kernel) is read in place,
 //   - C is row-major with leading dimension ldc and is overwritten.
 //
-// With SIMD (gemm_simd.go), B is packed once per call into panels of gemmNR columns and the
-// micro-kernel computes gemmMR x gemmNR tiles of C; rows of C are split across cores. Portable builds
+// With SIMD (gemm_simd.go), B is packed once per call into panels of nr columns (gemmTileWidth: 16
+// or 32) and the micro-kernel computes gemmMR x nr tiles of C, edge tiles included (into a padded
+// scratch tile); rows of C are split across cores. Portable builds
 // use gonum's Sgemm instead (measured 2.5-3x faster than SimpleGo's DotGeneral and than a portable
 // Go micro-kernel, see docs/backend.md).
 
 const (
-	gemmMR    = 4   // rows per micro-tile.
-	gemmKC    = 256 // depth of a K block: A micro-panel (4 x 256 floats) stays in L1.
-	gemmMaxNR = 32
+	gemmMR = 4   // rows per micro-tile.
+	gemmKC = 256 // depth of a K block: A micro-panel (4 x 256 floats) stays in L1.
 )
-
-// gemmNR is the micro-tile width: two vectors of the widest SIMD unit in use (16 for AVX2, 32 for
-// AVX-512), 16 for the portable kernel. Set once at init (gemm_simd.go).
-var gemmNR = 16
 
 // gemmArgs describes one multiplication; see the file comment.
 type gemmArgs struct {
@@ -92,17 +88,18 @@ func gemm(g *gemmArgs) {
 		gemmGonum(g)
 		return
 	}
-	panels := (g.n + gemmNR - 1) / gemmNR
-	packed := getScratch(panels * g.k * gemmNR)
+	nr := gemmTileWidth(g.n)
+	panels := (g.n + nr - 1) / nr
+	packed := getScratch(panels * g.k * nr)
 	defer putScratch(packed)
 	bp := *packed
-	// Pack B: panel p holds columns [p*NR, p*NR+NR), k-major, zero-padded past n.
+	// Pack B: panel p holds columns [p*nr, p*nr+nr), k-major, zero-padded past n.
 	for p := range panels {
-		panel := bp[p*g.k*gemmNR : (p+1)*g.k*gemmNR]
-		n0 := p * gemmNR
-		cols := min(gemmNR, g.n-n0)
+		panel := bp[p*g.k*nr : (p+1)*g.k*nr]
+		n0 := p * nr
+		cols := min(nr, g.n-n0)
 		for k := range g.k {
-			row := panel[k*gemmNR : (k+1)*gemmNR]
+			row := panel[k*nr : (k+1)*nr]
 			base := g.bOff[k] + n0*g.bNStride
 			switch {
 			case g.bNOff != nil:
@@ -121,34 +118,56 @@ func gemm(g *gemmArgs) {
 	}
 	blocks := (g.m + gemmMR - 1) / gemmMR
 	parallelRange(blocks, func(start, end int) {
-		tile := make([]float32, gemmMR*gemmNR)
+		tile := make([]float32, gemmMR*nr)
+		var aEdge []float32 // the last rows of A, zero-padded to gemmMR rows
 		for kc := 0; kc < g.k; kc += gemmKC {
 			kLen := min(gemmKC, g.k-kc)
 			first := kc == 0
 			for blk := start; blk < end; blk++ {
 				m0 := blk * gemmMR
 				rows := min(gemmMR, g.m-m0)
-				for p := range panels {
-					n0 := p * gemmNR
-					cols := min(gemmNR, g.n-n0)
-					panel := bp[(p*g.k+kc)*gemmNR : (p*g.k+kc+kLen)*gemmNR]
-					if rows == gemmMR && cols == gemmNR {
-						if g.aTrans {
-							gemmMicroT(kLen, g.a[kc*g.lda+m0:], g.lda, panel, g.c[m0*g.ldc+n0:], g.ldc, !first)
-						} else {
-							gemmMicro(kLen, g.a[m0*g.lda+kc:], g.lda, panel, g.c[m0*g.ldc+n0:], g.ldc, !first)
+				// The A micro-panel: in place, or for the last rows a padded copy.
+				var a []float32
+				lda, trans := g.lda, g.aTrans
+				if rows < gemmMR {
+					if aEdge == nil {
+						aEdge = make([]float32, gemmMR*gemmKC)
+					}
+					clear(aEdge)
+					for r := range rows {
+						for k := range kLen {
+							if g.aTrans {
+								aEdge[r*kLen+k] = g.a[(kc+k)*g.lda+m0+r]
+							} else {
+								aEdge[r*kLen+k] = g.a[(m0+r)*g.lda+kc+k]
+							}
 						}
+					}
+					a, lda, trans = aEdge, kLen, false
+				} else if g.aTrans {
+					a = g.a[kc*g.lda+m0:]
+				} else {
+					a = g.a[m0*g.lda+kc:]
+				}
+				micro := gemmTile(nr, trans)
+				for p := range panels {
+					n0 := p * nr
+					cols := min(nr, g.n-n0)
+					panel := bp[(p*g.k+kc)*nr : (p*g.k+kc+kLen)*nr]
+					if rows == gemmMR && cols == nr {
+						micro(kLen, a, lda, panel, g.c[m0*g.ldc+n0:], g.ldc, !first)
 						continue
 					}
-					// Edge tile: compute into a full scratch tile, copy the valid part.
-					gemmEdge(g, kc, kLen, m0, rows, panel, tile)
+					// Edge tile: the same micro-kernel into a full scratch tile (B's panel is
+					// zero-padded, A's rows too), then the valid part into C.
+					micro(kLen, a, lda, panel, tile, nr, false)
 					for r := range rows {
 						dst := g.c[(m0+r)*g.ldc+n0 : (m0+r)*g.ldc+n0+cols]
 						if first {
-							copy(dst, tile[r*gemmNR:])
+							copy(dst, tile[r*nr:])
 						} else {
 							for j := range dst {
-								dst[j] += tile[r*gemmNR+j]
+								dst[j] += tile[r*nr+j]
 							}
 						}
 					}
@@ -156,25 +175,4 @@ func gemm(g *gemmArgs) {
 			}
 		}
 	})
-}
-
-// gemmEdge computes the tile of rows [m0, m0+rows) for K block [kc, kc+kLen) into tile (no
-// accumulation); rows past the matrix are left zero.
-func gemmEdge(g *gemmArgs, kc, kLen, m0, rows int, panel, tile []float32) {
-	clear(tile)
-	for r := range rows {
-		t := tile[r*gemmNR : (r+1)*gemmNR]
-		for k := range kLen {
-			var av float32
-			if g.aTrans {
-				av = g.a[(kc+k)*g.lda+m0+r]
-			} else {
-				av = g.a[(m0+r)*g.lda+kc+k]
-			}
-			bk := panel[k*gemmNR : (k+1)*gemmNR]
-			for j := range t {
-				t[j] += av * bk[j]
-			}
-		}
-	}
 }

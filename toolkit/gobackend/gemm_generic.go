@@ -8,11 +8,9 @@ const gemmKernelName = "gonum Sgemm (build with GOEXPERIMENT=simd on amd64 for A
 // useSIMD reports whether the SIMD micro-kernels are compiled in and supported by the CPU.
 const useSIMD = false
 
-// gemmMicro and gemmMicroT exist so gemm.go compiles; gemm never calls them without useSIMD.
-func gemmMicro(int, []float32, int, []float32, []float32, int, bool) {
-	panic("gobackend: SIMD micro-kernel called in a portable build")
-}
+// gemmTileWidth and gemmTile exist so gemm.go compiles; gemm never calls them without useSIMD.
+func gemmTileWidth(int) int { return 16 }
 
-func gemmMicroT(int, []float32, int, []float32, []float32, int, bool) {
+func gemmTile(int, bool) func(int, []float32, int, []float32, []float32, int, bool) {
 	panic("gobackend: SIMD micro-kernel called in a portable build")
 }

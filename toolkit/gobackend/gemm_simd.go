@@ -23,18 +23,42 @@ var (
 	useAVX512 = useSIMD && archsimd.X86.AVX512() && os.Getenv("GOFAST_NO_AVX512") == ""
 )
 
-func init() {
-	if useAVX512 {
-		gemmNR = 32
+// gemmTileWidth is the micro-tile width for a product with n columns: 32 (two AVX-512 vectors)
+// where AVX-512 is in use and n > 16, else 16 (two AVX2 vectors). For n <= 16 a 32-wide tile would
+// be half zero padding: as many instructions for half the work, and on CPUs that run a 512-bit FMA
+// as two 256-bit halves (AMD Zen 4) twice the time.
+func gemmTileWidth(n int) int {
+	if useAVX512 && n > 16 {
+		return 32
+	}
+	return 16
+}
+
+// gemmTile returns the micro-kernel of width nr, for a row-major A (stride lda) or, with trans, a
+// transposed one: it computes the 4 x nr tile C[0:4, 0:nr] (+)= A[0:4, 0:kLen] · panel[0:kLen, 0:nr].
+func gemmTile(nr int, trans bool) func(kLen int, a []float32, lda int, panel, c []float32, ldc int, accumulate bool) {
+	switch {
+	case nr == 32 && trans:
+		return gemmMicro512T
+	case nr == 32:
+		return gemmMicro512N
+	case trans:
+		return gemmMicroT
+	default:
+		return gemmMicro
 	}
 }
 
-// gemmMicro computes the 4x16 tile C[0:4, 0:16] (+)= A[0:4, 0:kLen] · panel[0:kLen, 0:16].
+func gemmMicro512N(kLen int, a []float32, lda int, panel, c []float32, ldc int, accumulate bool) {
+	gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, false)
+}
+
+func gemmMicro512T(kLen int, a []float32, lda int, panel, c []float32, ldc int, accumulate bool) {
+	gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, true)
+}
+
+// gemmMicro computes the 4x16 tile C[0:4, 0:16] (+)= A[0:4, 0:kLen] · panel[0:kLen, 0:16] (AVX2).
 func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
-	if useAVX512 {
-		gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, false)
-		return
-	}
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
 	if accumulate {
 		c00 = archsimd.LoadFloat32x8Slice(c[0:])
@@ -80,10 +104,6 @@ func gemmMicro(kLen int, a []float32, lda int, panel []float32, c []float32, ldc
 
 // gemmMicroT is gemmMicro for a transposed A (A[r][k] = a[k*lda + r]).
 func gemmMicroT(kLen int, a []float32, lda int, panel []float32, c []float32, ldc int, accumulate bool) {
-	if useAVX512 {
-		gemmMicro512(kLen, a, lda, panel, c, ldc, accumulate, true)
-		return
-	}
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
 	if accumulate {
 		c00 = archsimd.LoadFloat32x8Slice(c[0:])

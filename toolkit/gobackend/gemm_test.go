@@ -10,7 +10,7 @@ import (
 // with edge tiles and several K blocks, with B read through an offset table (transposed layout).
 func TestGEMM(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, sz := range [][3]int{{1, 1, 1}, {4, 16, 8}, {7, 19, 5}, {33, 70, 600}, {130, 64, 27}} {
+	for _, sz := range [][3]int{{1, 1, 1}, {4, 16, 8}, {7, 19, 5}, {33, 70, 600}, {130, 64, 27}, {5, 16, 300}, {3, 33, 257}, {6, 9, 1}} {
 		m, n, k := sz[0], sz[1], sz[2]
 		a := make([]float32, m*k)
 		b := make([]float32, n*k) // Stored as [n, k]: B[k][n] = b[n*k + k].
@@ -93,5 +93,35 @@ func fillRandom(slices ...[]float32) {
 		for i := range s {
 			s[i] = rng.Float32()*2 - 1
 		}
+	}
+}
+
+// BenchmarkGEMMSmallCNN measures the products of the small CNN's training step (batch 32, 28x28,
+// widths 16-32-64) whose sizes are not multiples of the micro-tile: few output channels (n = 16) or
+// a ragged last panel (n = 9*16 = 144, the second conv's input gradient), and a short depth (k = 27).
+func BenchmarkGEMMSmallCNN(b *testing.B) {
+	for _, sz := range []struct {
+		name    string
+		m, n, k int
+	}{
+		{"conv1_fwd_m25088_n16_k27", 25088, 16, 27},
+		{"conv2_dgrad_m6272_n144_k32", 6272, 144, 32},
+		{"conv2_fwd_m6272_n32_k144", 6272, 32, 144},
+		{"conv1_wgrad_m27_n16_k25088", 27, 16, 25088},
+	} {
+		b.Run(sz.name, func(b *testing.B) {
+			m, n, k := sz.m, sz.n, sz.k
+			a, bm, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+			bOff := make([]int, k)
+			for i := range bOff {
+				bOff[i] = i * n
+			}
+			fillRandom(a, bm)
+			args := &gemmArgs{m: m, n: n, k: k, a: a, lda: k, b: bm, bOff: bOff, bNStride: 1, c: c, ldc: n}
+			for b.Loop() {
+				gemm(args)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
