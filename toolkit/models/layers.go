@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's graph DSL reads best unqualified.
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -219,7 +220,8 @@ func (b *builder) batchNorm32(ctx *context.Context, x *Node) *Node {
 }
 
 // batchNormOp reports whether training-mode batch norm uses the backend's
-// op (Options.BatchNorm; auto: on XLA).
+// op (Options.BatchNorm; auto: where the backend has the op and its
+// gradient).
 func (b *builder) batchNormOp() bool {
 	switch b.m.Options.BatchNorm {
 	case BatchNormOp:
@@ -227,12 +229,15 @@ func (b *builder) batchNormOp() bool {
 	case BatchNormOps:
 		return false
 	}
-	return b.g.Backend().Name() == xlaBackendName
+	return hasBatchNormOps(b.g.Backend())
 }
 
-// xlaBackendName is the Name of GoMLX's XLA backend (and of wrappers
-// around it, which forward Name).
-const xlaBackendName = "xla"
+// hasBatchNormOps reports whether backend has training-mode batch norm and
+// its gradient as ops (XLA and gofast; not SimpleGo).
+func hasBatchNormOps(backend backends.Backend) bool {
+	ops := backend.Capabilities().Operations
+	return ops[backends.OpTypeBatchNormForTraining] && ops[backends.OpTypeBatchNormGradient]
+}
 
 // batchNormOp32 is batchNorm32's training mode through the backend's
 // batch-norm op (Options.BatchNorm): XLA expands it with single-pass

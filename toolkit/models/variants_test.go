@@ -5,7 +5,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
@@ -105,9 +108,10 @@ func maxRelDiff(a, b []float32) float64 {
 }
 
 // TestGraphVariantsParity: ResNet-18 (64x64, batch 4, full fine-tuning,
-// no dropout) with BatchNorm op and/or MaxPoolMasks gives the default
-// graph's logits, loss, gradients of every trainable variable and updated
-// running statistics, to float32 rounding (worst relative difference per
+// no dropout) with BatchNorm op and/or MaxPoolMasks gives the logits,
+// loss, gradients of every trainable variable and updated running
+// statistics of the graph with separate batch-norm ops and
+// SelectAndScatter, to float32 rounding (worst relative difference per
 // tensor, max|a-b|/max|b|, is logged). Measured on gofast: 2.5e-5 with
 // the batch-norm op (another summation order), exactly 0 with MaxPoolMasks.
 func TestGraphVariantsParity(t *testing.T) {
@@ -115,7 +119,7 @@ func TestGraphVariantsParity(t *testing.T) {
 		t.Skip("ResNet-18 gradients: -short")
 	}
 	const batch, size = 4, 64
-	base := Options{NClass: 3, Full: true, Dropout: -1}
+	base := Options{NClass: 3, Full: true, Dropout: -1, BatchNorm: BatchNormOps}
 	wantLogits, wantLoss, wantGrads, wantStats := gradStep(t, "resnet18", base, batch, size)
 	for _, v := range []struct {
 		name      string
@@ -167,20 +171,75 @@ func TestGraphVariantsBFloat16(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ResNet-18 gradients: -short")
 	}
-	base := Options{NClass: 3, Full: true, Dropout: -1, Precision: PrecisionBFloat16}
+	base := Options{NClass: 3, Full: true, Dropout: -1, Precision: PrecisionBFloat16, BatchNorm: BatchNormOps}
 	_, want, _, _ := gradStep(t, "resnet18", base, 4, 32)
 	o := base
 	o.BatchNorm, o.MaxPoolMasks = BatchNormOp, true
 	_, got, grads, _ := gradStep(t, "resnet18", o, 4, 32)
-	t.Logf("bfloat16 loss: default %.6f, bnop+poolmask %.6f", want, got)
+	t.Logf("bfloat16 loss: separate batch-norm ops %.6f, bnop+poolmask %.6f", want, got)
 	if rel := math.Abs(float64(got-want)) / float64(want); rel > 1e-2 || math.IsNaN(rel) {
-		t.Errorf("bfloat16 loss %v, default graph's %v", got, want)
+		t.Errorf("bfloat16 loss %v, with separate batch-norm ops %v", got, want)
 	}
 	for k, g := range grads {
 		for _, x := range g {
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 				t.Fatalf("gradient %s is not finite", k)
 			}
+		}
+	}
+}
+
+// bnCounter counts the batch-norm training ops a backend's builders get.
+type bnCounter struct {
+	backends.Backend
+	n *int
+}
+
+func (b bnCounter) Builder(name string) backends.Builder {
+	return bnCountingBuilder{Builder: b.Backend.Builder(name), n: b.n}
+}
+
+type bnCountingBuilder struct {
+	backends.Builder
+	n *int
+}
+
+func (b bnCountingBuilder) BatchNormForTraining(operand, scale, offset backends.Op, epsilon float32, axis int) (normalized, batchMean, batchVariance backends.Op, err error) {
+	*b.n++
+	return b.Builder.BatchNormForTraining(operand, scale, offset, epsilon, axis)
+}
+
+// Auto batch norm uses the backend's op where it has one (gofast: the
+// small CNN's three blocks), separate ops where not (SimpleGo).
+func TestBatchNormAutoChoice(t *testing.T) {
+	for _, tt := range []struct {
+		backend string
+		want    int
+	}{{"gofast", 3}, {"go", 0}} {
+		inner, err := backends.NewWithConfig(tt.backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		b := bnCounter{Backend: inner, n: &n}
+		m, err := Build("small_cnn", Options{NClass: 3, Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := NewGraph(b, "auto_bn")
+		err = catch(func() {
+			ctx := context.New()
+			ctx.SetTraining(g, true)
+			x := Parameter(g, "x", shapes.Make(dtypes.Float32, 2, 16, 16, 3))
+			m.Fn(ctx, nil, []*Node{x})
+		})
+		g.Finalize()
+		inner.Finalize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != tt.want || hasBatchNormOps(inner) != (tt.want > 0) {
+			t.Errorf("%s: %d batch-norm ops, want %d", tt.backend, n, tt.want)
 		}
 	}
 }
