@@ -302,6 +302,11 @@ type im2colPlan struct {
 	// contiguous one and the channel axis is not: the kernel-gradient convolution, where GoMLX
 	// passes the input with batch and channels swapped.
 	transposed bool
+	// runs[q], for output position q on the last spatial axis, says that the kernel's whole
+	// extent on that axis reads one contiguous run of the input (channels-last, one group, no
+	// padding or dilation there): im2col then copies kerDims[last]*cg values at once. Nil when the
+	// layout never allows it.
+	runs []bool
 }
 
 func newIm2colPlan(p *convParams) *im2colPlan {
@@ -351,6 +356,20 @@ func newIm2colPlan(p *convParams) *im2colPlan {
 	}
 	last := len(pl.rowRole) - 1
 	pl.transposed = pl.groups == 1 && pl.chanStride != 1 && pl.batchStride == 1 && pl.rowRole[last] < 0
+	if sp := spatial - 1; sp >= 0 && pl.groups == 1 && pl.chanStride == 1 && inStrides[ax.InputSpatial[sp]] == pl.cg {
+		K, tab := pl.kerDims[sp], pl.spatialOff[sp]
+		pl.runs = make([]bool, len(tab)/K)
+		for q := range pl.runs {
+			ok := true
+			for k := range K {
+				if tab[q*K+k] < 0 || tab[q*K+k] != tab[q*K]+k*pl.cg {
+					ok = false
+					break
+				}
+			}
+			pl.runs[q] = ok
+		}
+	}
 	return pl
 }
 
@@ -429,43 +448,10 @@ func im2col[T float32 | float64](dst, src []T, pl *im2colPlan) {
 				}
 			}
 			out := dst[row*rowLen : (row+1)*rowLen]
-			clear(k)
-			for kp := range pl.patch {
-				off := base
-				for i := range spatial {
-					o := pl.spatialOff[i][q[i]*pl.kerDims[i]+k[i]]
-					if o < 0 {
-						off = -1
-						break
-					}
-					off += o
-				}
-				for g := range pl.groups {
-					d := out[(g*pl.patch+kp)*pl.cg : (g*pl.patch+kp+1)*pl.cg]
-					switch {
-					case off < 0:
-						clear(d)
-					case pl.chanStride == 1 && pl.cg >= 16:
-						copy(d, src[off+g*pl.cg:])
-					case pl.chanStride == 1: // Few channels (e.g. RGB): a loop beats memmove's call.
-						s := src[off+g*pl.cg : off+g*pl.cg+len(d)]
-						for c, v := range s {
-							d[c] = v
-						}
-					default:
-						s := off + g*pl.cg*pl.chanStride
-						for c := range d {
-							d[c] = src[s+c*pl.chanStride]
-						}
-					}
-				}
-				for i := spatial - 1; i >= 0; i-- { // Next kernel position.
-					k[i]++
-					if k[i] < pl.kerDims[i] {
-						break
-					}
-					k[i] = 0
-				}
+			if pl.runs != nil && pl.runs[q[spatial-1]] {
+				im2colRuns(out, src, pl, base, q, k)
+			} else {
+				im2colRow(out, src, pl, base, q, k)
 			}
 			for j := len(rowIdx) - 1; j >= 0; j-- { // Next row.
 				rowIdx[j]++
@@ -476,6 +462,84 @@ func im2col[T float32 | float64](dst, src []T, pl *im2colPlan) {
 			}
 		}
 	})
+}
+
+// im2colRuns fills one row of patches (one group) where the kernel's last spatial axis reads a
+// contiguous run of the input (plan.runs): one copy per position of the other spatial axes.
+func im2colRuns[T float32 | float64](out, src []T, pl *im2colPlan, base int, q, k []int) {
+	spatial := len(pl.kerDims)
+	sp := spatial - 1
+	K := pl.kerDims[sp]
+	run := K * pl.cg
+	first := pl.spatialOff[sp][q[sp]*K]
+	clear(k)
+	for p := 0; p < pl.patch/K; p++ {
+		off := base + first
+		for i := range sp {
+			o := pl.spatialOff[i][q[i]*pl.kerDims[i]+k[i]]
+			if o < 0 {
+				off = -1
+				break
+			}
+			off += o
+		}
+		d := out[p*run : (p+1)*run]
+		if off < 0 {
+			clear(d)
+		} else {
+			copy(d, src[off:off+run])
+		}
+		for i := sp - 1; i >= 0; i-- { // Next position of the other axes.
+			k[i]++
+			if k[i] < pl.kerDims[i] {
+				break
+			}
+			k[i] = 0
+		}
+	}
+}
+
+// im2colRow fills one row of patches, one kernel position at a time.
+func im2colRow[T float32 | float64](out, src []T, pl *im2colPlan, base int, q, k []int) {
+	spatial := len(pl.kerDims)
+	clear(k)
+	for kp := range pl.patch {
+		off := base
+		for i := range spatial {
+			o := pl.spatialOff[i][q[i]*pl.kerDims[i]+k[i]]
+			if o < 0 {
+				off = -1
+				break
+			}
+			off += o
+		}
+		for g := range pl.groups {
+			d := out[(g*pl.patch+kp)*pl.cg : (g*pl.patch+kp+1)*pl.cg]
+			switch {
+			case off < 0:
+				clear(d)
+			case pl.chanStride == 1 && pl.cg >= 16:
+				copy(d, src[off+g*pl.cg:])
+			case pl.chanStride == 1: // Few channels (e.g. RGB): a loop beats memmove's call.
+				s := src[off+g*pl.cg : off+g*pl.cg+len(d)]
+				for c, v := range s {
+					d[c] = v
+				}
+			default:
+				s := off + g*pl.cg*pl.chanStride
+				for c := range d {
+					d[c] = src[s+c*pl.chanStride]
+				}
+			}
+		}
+		for i := spatial - 1; i >= 0; i-- { // Next kernel position.
+			k[i]++
+			if k[i] < pl.kerDims[i] {
+				break
+			}
+			k[i] = 0
+		}
+	}
 }
 
 // parallelRange runs fn over [0, n) split in chunks that one goroutine per core takes in turn.
