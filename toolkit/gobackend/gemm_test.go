@@ -52,49 +52,27 @@ func TestGEMM(t *testing.T) {
 	}
 }
 
+// benchGEMM times fn on a random [m x k]·[k x n] product (B row-major) and reports GFLOP/s.
+func benchGEMM(b *testing.B, m, n, k int, fn func(*gemmArgs)) {
+	a, bm, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	bOff := make([]int, k)
+	for i := range bOff {
+		bOff[i] = i * n
+	}
+	fillRandom(a, bm)
+	args := &gemmArgs{m: m, n: n, k: k, a: a, lda: k, b: bm, bOff: bOff, bNStride: 1, c: c, ldc: n}
+	for b.Loop() {
+		fn(args)
+	}
+	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // BenchmarkGEMM measures the conv-shaped product [8192 x 576] · [576 x 64] (ResNet18 stage-1 3x3
 // conv at 64x64 input, batch 32).
-func BenchmarkGEMM(b *testing.B) {
-	m, n, k := 8192, 64, 576
-	a, bm, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-	bOff := make([]int, k)
-	for i := range bOff {
-		bOff[i] = i * n
-	}
-	fillRandom(a, bm)
-	args := &gemmArgs{m: m, n: n, k: k, a: a, lda: k, b: bm, bOff: bOff, bNStride: 1, c: c, ldc: n}
-	for b.Loop() {
-		gemm(args)
-	}
-	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
+func BenchmarkGEMM(b *testing.B) { benchGEMM(b, 8192, 64, 576, gemm) }
 
 // BenchmarkGEMMGonum is BenchmarkGEMM on gonum's Sgemm (the portable builds' GEMM).
-func BenchmarkGEMMGonum(b *testing.B) {
-	m, n, k := 8192, 64, 576
-	a, bm, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-	bOff := make([]int, k)
-	for i := range bOff {
-		bOff[i] = i * n
-	}
-	fillRandom(a, bm)
-	args := &gemmArgs{m: m, n: n, k: k, a: a, lda: k, b: bm, bOff: bOff, bNStride: 1, c: c, ldc: n}
-	for b.Loop() {
-		gemmGonum(args)
-	}
-	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
-// fillRandom fills slices with values in [-1, 1) (gonum skips zero multipliers, so zeros would
-// flatter it).
-func fillRandom(slices ...[]float32) {
-	rng := rand.New(rand.NewPCG(4, 2))
-	for _, s := range slices {
-		for i := range s {
-			s[i] = rng.Float32()*2 - 1
-		}
-	}
-}
+func BenchmarkGEMMGonum(b *testing.B) { benchGEMM(b, 8192, 64, 576, gemmGonum) }
 
 // BenchmarkGEMMSmallCNN measures the products of the small CNN's training step (batch 32, 28x28,
 // widths 16-32-64) whose sizes are not multiples of the micro-tile: few output channels (n = 16) or
@@ -109,19 +87,17 @@ func BenchmarkGEMMSmallCNN(b *testing.B) {
 		{"conv2_fwd_m6272_n32_k144", 6272, 32, 144},
 		{"conv1_wgrad_m27_n16_k25088", 27, 16, 25088},
 	} {
-		b.Run(sz.name, func(b *testing.B) {
-			m, n, k := sz.m, sz.n, sz.k
-			a, bm, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-			bOff := make([]int, k)
-			for i := range bOff {
-				bOff[i] = i * n
-			}
-			fillRandom(a, bm)
-			args := &gemmArgs{m: m, n: n, k: k, a: a, lda: k, b: bm, bOff: bOff, bNStride: 1, c: c, ldc: n}
-			for b.Loop() {
-				gemm(args)
-			}
-			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		b.Run(sz.name, func(b *testing.B) { benchGEMM(b, sz.m, sz.n, sz.k, gemm) })
+	}
+}
+
+// fillRandom fills slices with values in [-1, 1) (gonum skips zero multipliers, so zeros would
+// flatter it).
+func fillRandom(slices ...[]float32) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	for _, s := range slices {
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
 	}
 }
