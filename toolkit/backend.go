@@ -12,6 +12,7 @@ import (
 
 	"github.com/debiaser/debiaser/toolkit/device"
 	"github.com/debiaser/debiaser/toolkit/gobackend"
+	"github.com/debiaser/debiaser/toolkit/progcache"
 	"github.com/debiaser/debiaser/toolkit/xlafix"
 )
 
@@ -126,12 +127,14 @@ func useOrSelect(b backends.Backend, name string) (backends.Backend, string, err
 	return SelectBackend(name)
 }
 
-// withFixes wraps XLA backends with toolkit/xlafix: without it GoMLX
+// withFixes wraps XLA backends with toolkit/xlafix (without it GoMLX
 // v0.26.0 writes mixed-precision training steps that PJRT plugins refuse
-// to compile.
+// to compile) and a program cache (package progcache): the runs of a
+// study, the folds of a search and a notebook's cells run again compile
+// each distinct program once, instead of once a run.
 func withFixes(b backends.Backend) backends.Backend {
 	if b != nil && b.Name() == device.XLAName {
-		return xlafix.Wrap(b)
+		return xlafix.Wrap(progcache.Wrap(b, progcache.New(0, nil)))
 	}
 	return b
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+
+	"github.com/debiaser/debiaser/toolkit/progcache"
 )
 
 // CompileStats counts the graphs a backend compiled and the time spent
@@ -14,6 +16,7 @@ import (
 type CompileStats struct {
 	mu       sync.Mutex
 	count    int
+	reused   int
 	duration time.Duration
 	byName   map[string]*CompileEntry
 	order    []string
@@ -26,6 +29,7 @@ type CompileEntry struct {
 	Name    string
 	Count   int
 	Seconds float64
+	Reused  int // programs compiled before for another graph (see package progcache), not counted in Count
 }
 
 // ByName returns the compiles grouped by graph name, in the order the
@@ -47,6 +51,15 @@ func (s *CompileStats) Count() int {
 	return s.count
 }
 
+// Reused is the number of graphs that got a program compiled before for
+// another graph with the same program (on XLA, by SelectBackend's program
+// cache: package progcache) instead of a compile.
+func (s *CompileStats) Reused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reused
+}
+
 // Duration is the total time spent in the backend's Compile.
 func (s *CompileStats) Duration() time.Duration {
 	s.mu.Lock()
@@ -54,11 +67,15 @@ func (s *CompileStats) Duration() time.Duration {
 	return s.duration
 }
 
-func (s *CompileStats) add(name string, d time.Duration) {
+func (s *CompileStats) add(name string, d time.Duration, reused bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.count++
-	s.duration += d
+	if reused {
+		s.reused++
+	} else {
+		s.count++
+		s.duration += d
+	}
 	if s.byName == nil {
 		s.byName = map[string]*CompileEntry{}
 	}
@@ -67,6 +84,10 @@ func (s *CompileStats) add(name string, d time.Duration) {
 		e = &CompileEntry{Name: name}
 		s.byName[name] = e
 		s.order = append(s.order, name)
+	}
+	if reused {
+		e.Reused++
+		return
 	}
 	e.Count++
 	e.Seconds += d.Seconds()
@@ -104,7 +125,7 @@ type timedBuilder struct {
 func (b *timedBuilder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (backends.Executable, error) {
 	start := time.Now()
 	exec, err := b.Builder.Compile(outputs, shardings)
-	b.stats.add(b.name, time.Since(start))
+	b.stats.add(b.name, time.Since(start), err == nil && progcache.Reused(exec))
 	return exec, err
 }
 

@@ -76,9 +76,11 @@ type StudyRow struct {
 	Seconds float64 // wall time of the run; 0 when its log was already finished
 	Skipped bool    // an earlier finished log was kept
 	// Compiles and CompileSeconds: the graphs the backend compiled during
-	// the run and the time that took (part of Seconds).
+	// the run and the time that took (part of Seconds); Reused: graphs that
+	// got a program an earlier run compiled (XLA's program cache).
 	Compiles       int
 	CompileSeconds float64
+	Reused         int
 }
 
 // StudyResult is the whole study: rows in method order and the wall time.
@@ -88,6 +90,7 @@ type StudyResult struct {
 	Backend        string
 	Compiles       int     // graphs compiled by the whole study
 	CompileSeconds float64 // time spent compiling them
+	Reused         int     // graphs that reused a program compiled for another run instead
 	// CompilesByName groups them by graph name (train step, eval step,
 	// variable initialisation, augmentation).
 	CompilesByName []CompileEntry
@@ -169,7 +172,7 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 			fmt.Fprintf(out, "%-26s already done\n", m.Name)
 			return
 		}
-		t0, c0, d0 := time.Now(), stats.Count(), stats.Duration()
+		t0, c0, d0, r0 := time.Now(), stats.Count(), stats.Duration(), stats.Reused()
 		e := m.Apply(FromConfig(base)).Datasets(split.Train, split.Valid).UseBackend(backend).Note(m.Name).LogPath(path)
 		e.inputs = inputs
 		if o.Verbose {
@@ -184,6 +187,7 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 		row.Seconds = time.Since(t0).Seconds()
 		if parallel == 1 {
 			row.Compiles, row.CompileSeconds = stats.Count()-c0, (stats.Duration() - d0).Seconds()
+			row.Reused = stats.Reused() - r0
 		}
 		if r != nil {
 			row.Log = r.Log
@@ -200,6 +204,9 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 		rows[i], done[i] = row, true
 		acc := r.Log.Results.ValidAccuracy
 		compiles := fmt.Sprintf("%d compiles, %.1f s", row.Compiles, row.CompileSeconds)
+		if row.Reused > 0 {
+			compiles += fmt.Sprintf(", %d reused", row.Reused)
+		}
 		if parallel > 1 {
 			compiles = "compiles counted for the study"
 		}
@@ -237,12 +244,20 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 		return res, firstErr
 	}
 	res.Seconds = time.Since(start).Seconds()
-	res.Compiles, res.CompileSeconds = stats.Count(), stats.Duration().Seconds()
+	res.Compiles, res.CompileSeconds, res.Reused = stats.Count(), stats.Duration().Seconds(), stats.Reused()
 	res.CompilesByName = stats.ByName()
-	fmt.Fprintf(progress, "%d methods in %.1f s wall time (data loading included), %d compiles taking %.1f s of it\n",
-		len(methods), res.Seconds, res.Compiles, res.CompileSeconds)
+	reused := ""
+	if res.Reused > 0 {
+		reused = fmt.Sprintf(" (%d more graphs reused a program compiled before)", res.Reused)
+	}
+	fmt.Fprintf(progress, "%d methods in %.1f s wall time (data loading included), %d compiles taking %.1f s of it%s\n",
+		len(methods), res.Seconds, res.Compiles, res.CompileSeconds, reused)
 	for _, c := range res.CompilesByName {
-		fmt.Fprintf(progress, "  compiled %-32q %3d times, %6.1f s\n", c.Name, c.Count, c.Seconds)
+		reused := ""
+		if c.Reused > 0 {
+			reused = fmt.Sprintf(", reused %d times", c.Reused)
+		}
+		fmt.Fprintf(progress, "  compiled %-32q %3d times, %6.1f s%s\n", c.Name, c.Count, c.Seconds, reused)
 	}
 	return res, nil
 }

@@ -113,7 +113,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := t.Write(stdout, "text"); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "study: %d methods in %.1f s wall time (%d graph compiles, %.1f s) on %s\n",
-		len(res.Rows), res.Seconds, res.Compiles, res.CompileSeconds, res.Backend)
+	fmt.Fprintf(stdout, "study: %d methods in %.1f s wall time (%d graph compiles, %.1f s; %d reused) on %s\n",
+		len(res.Rows), res.Seconds, res.Compiles, res.CompileSeconds, res.Reused, res.Backend)
 	return nil
 }

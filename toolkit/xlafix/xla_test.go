@@ -3,17 +3,10 @@
 package xlafix
 
 import (
-	"errors"
-	"fmt"
-	"reflect"
 	"strings"
 	"testing"
-	"unsafe"
 
-	"github.com/gomlx/go-xla/pkg/pjrt"
-	"github.com/gomlx/go-xla/pkg/stablehlo"
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/xla"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -22,69 +15,12 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
+	"github.com/debiaser/debiaser/toolkit/internal/offlinexla"
 	"github.com/debiaser/debiaser/toolkit/models"
 )
 
 // This file needs cgo (GoMLX's XLA backend) but no PJRT plugin: CI runs it
 // with `go test -tags xla ./toolkit/xlafix/`.
-
-// setField sets an unexported field of GoMLX's xla.Backend (test only).
-func setField(t *testing.T, v reflect.Value, name string, value any) {
-	t.Helper()
-	f := v.FieldByName(name)
-	if !f.IsValid() {
-		t.Fatalf("xla.Backend has no field %q any more (GoMLX upgraded?)", name)
-	}
-	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Set(reflect.ValueOf(value))
-}
-
-// offlineXLA is GoMLX's XLA backend with no plugin behind it: graphs build
-// with the real StableHLO writer; compiling is what cannot happen.
-func offlineXLA(t *testing.T) *xla.Backend {
-	be := new(xla.Backend)
-	v := reflect.ValueOf(be).Elem()
-	setField(t, v, "plugin", new(pjrt.Plugin)) // only checked for nil while building
-	setField(t, v, "pluginName", "cuda")
-	setField(t, v, "capabilities", xla.Capabilities.Clone())
-	setField(t, v, "numDevices", 1)
-	return be
-}
-
-// captured is the error capture's Compile returns: the program text.
-type captured struct{ program string }
-
-func (c *captured) Error() string { return "program captured, not compiled" }
-
-// capture hands out builders whose Compile returns the StableHLO program
-// text as a *captured error instead of compiling it.
-type capture struct{ backends.Backend }
-
-func (c capture) Builder(name string) backends.Builder {
-	return &captureBuilder{Builder: c.Backend.Builder(name)}
-}
-
-type captureBuilder struct{ backends.Builder }
-
-func (b *captureBuilder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (exec backends.Executable, err error) {
-	defer func() {
-		// GoMLX's Compile writes the program, then calls the (absent)
-		// PJRT client: read the program its StableHLO builder holds.
-		r := recover()
-		f := reflect.ValueOf(b.Builder).Elem().FieldByName("builder")
-		if !f.IsValid() {
-			err = fmt.Errorf("xla.Builder has no field \"builder\" any more (panic: %v)", r)
-			return
-		}
-		hlo := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(*stablehlo.Builder)
-		text, berr := hlo.Build()
-		if berr != nil {
-			err = fmt.Errorf("building the program: %w (compile panic: %v, error: %v)", berr, r, err)
-			return
-		}
-		exec, err = nil, &captured{program: string(text)}
-	}()
-	return b.Builder.Compile(outputs, shardings)
-}
 
 // trainStepProgram returns the StableHLO of a bfloat16 training
 // step (Adam, cross-entropy, full fine-tuning: the graph GoMLX's Trainer
@@ -105,18 +41,7 @@ func trainStepProgramWith(t *testing.T, model string, o models.Options, wrap fun
 		t.Fatal(err)
 	}
 	ctx := context.New()
-	var stepErr error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if e, ok := r.(error); ok {
-					stepErr = e
-				} else {
-					stepErr = fmt.Errorf("%v", r)
-				}
-			}
-		}()
-		g := graph.NewGraph(wrap(capture{offlineXLA(t)}), "train_step")
+	return offlinexla.Program(t, wrap(offlinexla.Capture(offlinexla.New(t))), "train_step", func(g *graph.Graph) []*graph.Node {
 		ctx.SetTraining(g, true)
 		x := graph.Parameter(g, "images", shapes.Make(dtypes.Float32, 2, 32, 32, 3))
 		y := graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, 2, 1))
@@ -124,14 +49,8 @@ func trainStepProgramWith(t *testing.T, model string, o models.Options, wrap fun
 		loss := graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits([]*graph.Node{y}, logits))
 		train.AddLoss(ctx, loss)
 		optimizers.Adam().LearningRate(1e-4).Done().UpdateGraph(ctx, g, train.GetLosses(ctx, g))
-		preds := graph.ArgMax(logits[0], -1, dtypes.Int32)
-		g.Compile(loss, preds) // panics with the captured program
-	}()
-	var c *captured
-	if !errors.As(stepErr, &c) {
-		t.Fatalf("want the captured program, got %v", stepErr)
-	}
-	return c.program
+		return []*graph.Node{loss, graph.ArgMax(logits[0], -1, dtypes.Int32)}
+	})
 }
 
 // TestMixedPrecisionStableHLO: the bf16 ResNet-18 training step GoMLX's

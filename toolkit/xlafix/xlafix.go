@@ -42,6 +42,9 @@ func (b *backend) Builder(name string) backends.Builder {
 
 type builder struct{ backends.Builder }
 
+// Unwrap returns the wrapped builder.
+func (b *builder) Unwrap() backends.Builder { return b.Builder }
+
 func isHalf(d dtypes.DType) bool { return d == dtypes.BFloat16 || d == dtypes.Float16 }
 
 // viaFloat32 runs fn on float32 copies of ops when the first is half
