@@ -213,10 +213,10 @@ func (r *runner) run(goctx gocontext.Context) error {
 		return gomlxtrain.GetLossNoRegularization(ctx, predictions[0].Graph())
 	}
 	trainOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
-		return lossAnd(noReg(ctx, predictions), graph.ArgMax(predictions[0], -1))
+		return LossAnd(noReg(ctx, predictions), graph.ArgMax(predictions[0], -1))
 	}
 	evalOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
-		return lossAnd(noReg(ctx, predictions), graph.Softmax(predictions[0], -1))
+		return LossAnd(noReg(ctx, predictions), graph.Softmax(predictions[0], -1))
 	}
 	// The variables exist before the trainer's first step (prepare, a
 	// checkpoint, pretrained weights): the model and the optimizer reuse
@@ -538,7 +538,7 @@ func (r *runner) multiStep(images, labels []*tensors.Tensor) ([]*tensors.Tensor,
 	k := len(images)
 	if r.multi == nil || r.multiK != k {
 		out := func(_ *context.Context, loss *graph.Node, predictions []*graph.Node) *graph.Node {
-			return lossAnd(loss, graph.ArgMax(predictions[0], -1))
+			return LossAnd(loss, graph.ArgMax(predictions[0], -1))
 		}
 		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), MultiStep(r.Model, r.Loss, r.Optimizer, k, out))
 		if err != nil {
@@ -621,9 +621,9 @@ func (r *runner) freePrograms() {
 	}
 }
 
-// lossAnd puts a batch's loss in front of its per-sample values
+// LossAnd puts a batch's loss in front of its per-sample values
 // (predicted labels, class probabilities), as one float32 vector.
-func lossAnd(loss, perSample *graph.Node) *graph.Node {
+func LossAnd(loss, perSample *graph.Node) *graph.Node {
 	return graph.Concatenate([]*graph.Node{
 		graph.Reshape(graph.ConvertDType(loss, dtypes.Float32), 1),
 		graph.Reshape(graph.ConvertDType(perSample, dtypes.Float32), -1),

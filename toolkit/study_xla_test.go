@@ -1,0 +1,145 @@
+//go:build xla
+
+package toolkit
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/internal/offlinexla"
+	"github.com/debiaser/debiaser/toolkit/losses"
+	"github.com/debiaser/debiaser/toolkit/models"
+	"github.com/debiaser/debiaser/toolkit/optim"
+	"github.com/debiaser/debiaser/toolkit/progcache"
+	"github.com/debiaser/debiaser/toolkit/sampling"
+	"github.com/debiaser/debiaser/toolkit/train"
+	"github.com/debiaser/debiaser/toolkit/xlafix"
+)
+
+// studyPrograms builds, on the offline XLA backend, the study's programs
+// for each method as a run makes them (the method's model, loss and
+// optimizer; its epoch's full and last partial batch), and returns their
+// program-cache keys by method and step ("train", "train partial",
+// "eval", "eval partial"). The training step is MultiStep's single step
+// (what a run's first step builds), the evaluation step the model in
+// inference mode with the loss and the probabilities.
+func studyPrograms(t *testing.T, base config.Config) map[string]map[string]string {
+	t.Helper()
+	split, err := LoadData(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := split.Train
+	keys := map[string]map[string]string{}
+	for _, m := range StudyMethods() {
+		cfg, err := m.Apply(FromConfig(base)).Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.NClass = len(ds.Classes)
+		sampler, err := sampling.New(cfg.SamplingStrategy, sampling.Options{Weight: cfg.SamplingWeight})
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := sampler.Indices(ds.Labels, len(ds.Classes), 0, cfg.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lossFn, err := losses.New(losses.FromConfig(cfg), ds.Counts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, err := optim.New(cfg, (len(idx)+cfg.BatchSize-1)/cfg.BatchSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		model, err := models.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[m.Name] = map[string]string{}
+		var step string
+		record := func(b backends.Builder, outputs []backends.Op) (string, bool) {
+			k, ok := progcache.StableHLOKey(b, outputs)
+			if !ok {
+				t.Fatalf("%s %s: no key", m.Name, step)
+			}
+			keys[m.Name][step] = k
+			return k, ok
+		}
+		b := offlinexla.Capture(xlafix.Wrap(progcache.Wrap(offlinexla.New(t), progcache.New(0, record))))
+		ctx := context.New()
+		size := cfg.ImageSize
+		for _, batch := range []struct {
+			suffix string
+			n      int
+		}{{"", cfg.BatchSize}, {" partial", len(idx) % cfg.BatchSize}} {
+			if batch.n == 0 {
+				continue
+			}
+			inputs := func(g *graph.Graph) []*graph.Node {
+				return []*graph.Node{
+					graph.Parameter(g, "images", shapes.Make(dtypes.Float32, batch.n, size, size, 3)),
+					graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, batch.n, 1)),
+				}
+			}
+			step = "train" + batch.suffix
+			offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
+				out := func(_ *context.Context, loss *graph.Node, p []*graph.Node) *graph.Node {
+					return train.LossAnd(loss, graph.ArgMax(p[0], -1))
+				}
+				return []*graph.Node{train.MultiStep(model.Fn, lossFn, opt, 1, out)(ctx.Checked(false), inputs(g))}
+			})
+			step = "eval" + batch.suffix
+			offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
+				ectx := ctx.Checked(false)
+				ectx.SetTraining(g, false)
+				in := inputs(g)
+				logits := model.Fn(ectx, nil, in[:1])
+				return []*graph.Node{train.LossAnd(lossFn(in[1:], logits), graph.Softmax(logits[0], -1))}
+			})
+		}
+	}
+	return keys
+}
+
+// The study's methods share the programs they have in common, and only
+// those: the sampling methods train with the baseline's step, the methods
+// that keep the cross-entropy evaluate with its step; each loss and each
+// regulariser trains with a program of its own. A per-run value written
+// into the graph (a seed, a count) would silently end the sharing; this
+// catches it.
+func TestStudyProgramsShared(t *testing.T) {
+	base := config.Defaults()
+	base.Dataset, base.ModelName, base.Pretrained, base.ImageSize, base.Precision = "shapes-study", "resnet18", false, 32, "bfloat16"
+	keys := studyPrograms(t, base)
+	baseline := keys["baseline"]
+	sampling := []string{"oversampling", "weighted random sampling", "undersampling"}
+	regularisers := []string{"MaxNorm", "weight decay", "L2 normalization"}
+	total, distinct := 0, map[string]bool{}
+	for _, m := range StudyMethods() {
+		for _, k := range keys[m.Name] {
+			total++
+			distinct[k] = true
+		}
+		crossEntropy := m.Name == "baseline" || slices.Contains(sampling, m.Name) || slices.Contains(regularisers, m.Name)
+		if got := keys[m.Name]["eval"] == baseline["eval"]; got != crossEntropy {
+			t.Errorf("%s: evaluation step shared with the baseline %v, want %v", m.Name, got, crossEntropy)
+		}
+		shares := m.Name == "baseline" || slices.Contains(sampling, m.Name)
+		if got := keys[m.Name]["train"] == baseline["train"]; got != shares {
+			t.Errorf("%s: training step shared with the baseline %v, want %v", m.Name, got, shares)
+		}
+	}
+	if keys["weighted random sampling"]["train partial"] != baseline["train partial"] {
+		t.Error("weighted random sampling (the baseline's epoch size) does not share its partial batch's step")
+	}
+	t.Logf("%d methods: %d step programs, %d distinct", len(keys), total, len(distinct))
+}
