@@ -175,7 +175,7 @@ type Result struct {
 	// stepsN knob; 1 without it): the first step, the warm-up and the
 	// timings are whole calls, and the times are per training step.
 	StepsPerCall int     `json:"steps_per_call"`
-	FirstStep    float64 `json:"first_step_s"` // build + compile + one call
+	FirstStep    float64 `json:"first_step_s"` // build + compile (none when an identical program was compiled before: package progcache) + one call
 	MsEnd        float64 `json:"ms_per_step_sync_end"`
 	IPSEnd       float64 `json:"img_per_s_sync_end"`
 	MsEach       float64 `json:"ms_per_step_sync_each"`
