@@ -77,34 +77,37 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 		b := offlinexla.Capture(xlafix.Wrap(progcache.Wrap(offlinexla.New(t), progcache.New(0, record))))
 		ctx := context.New()
 		size := cfg.ImageSize
+		// Training batches follow the method's epoch (its sampler), the
+		// evaluation batches the validation set.
 		for _, batch := range []struct {
-			suffix string
-			n      int
-		}{{"", cfg.BatchSize}, {" partial", len(idx) % cfg.BatchSize}} {
-			if batch.n == 0 {
-				continue
-			}
-			inputs := func(g *graph.Graph) []*graph.Node {
+			suffix      string
+			train, eval int
+		}{{"", cfg.BatchSize, cfg.BatchSize}, {" partial", len(idx) % cfg.BatchSize, split.Valid.Len() % cfg.BatchSize}} {
+			inputs := func(g *graph.Graph, n int) []*graph.Node {
 				return []*graph.Node{
-					graph.Parameter(g, "images", shapes.Make(dtypes.Float32, batch.n, size, size, 3)),
-					graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, batch.n, 1)),
+					graph.Parameter(g, "images", shapes.Make(dtypes.Float32, n, size, size, 3)),
+					graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, n, 1)),
 				}
 			}
-			step = "train" + batch.suffix
-			offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
-				out := func(_ *context.Context, loss *graph.Node, p []*graph.Node) *graph.Node {
-					return train.LossAnd(loss, graph.ArgMax(p[0], -1))
-				}
-				return []*graph.Node{train.MultiStep(model.Fn, lossFn, opt, 1, out)(ctx.Checked(false), inputs(g))}
-			})
-			step = "eval" + batch.suffix
-			offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
-				ectx := ctx.Checked(false)
-				ectx.SetTraining(g, false)
-				in := inputs(g)
-				logits := model.Fn(ectx, nil, in[:1])
-				return []*graph.Node{train.LossAnd(lossFn(in[1:], logits), graph.Softmax(logits[0], -1))}
-			})
+			if batch.train > 0 {
+				step = "train" + batch.suffix
+				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
+					out := func(_ *context.Context, loss *graph.Node, p []*graph.Node) *graph.Node {
+						return train.LossAnd(loss, graph.ArgMax(p[0], -1))
+					}
+					return []*graph.Node{train.MultiStep(model.Fn, lossFn, opt, 1, out)(ctx.Checked(false), inputs(g, batch.train))}
+				})
+			}
+			if batch.eval > 0 {
+				step = "eval" + batch.suffix
+				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
+					ectx := ctx.Checked(false)
+					ectx.SetTraining(g, false)
+					in := inputs(g, batch.eval)
+					logits := model.Fn(ectx, nil, in[:1])
+					return []*graph.Node{train.LossAnd(lossFn(in[1:], logits), graph.Softmax(logits[0], -1))}
+				})
+			}
 		}
 	}
 	return keys
@@ -140,6 +143,9 @@ func TestStudyProgramsShared(t *testing.T) {
 	}
 	if keys["weighted random sampling"]["train partial"] != baseline["train partial"] {
 		t.Error("weighted random sampling (the baseline's epoch size) does not share its partial batch's step")
+	}
+	if keys["undersampling"]["eval partial"] != baseline["eval partial"] || baseline["eval partial"] == "" {
+		t.Error("the last validation batch's step is not shared (it depends on the validation set only)")
 	}
 	t.Logf("%d methods: %d step programs, %d distinct", len(keys), total, len(distinct))
 }
