@@ -3,6 +3,8 @@ package toolkit
 import (
 	gocontext "context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -92,5 +94,58 @@ func TestProgramCacheRunAgain(t *testing.T) {
 				t.Errorf("backend finalized: %s", live.Report())
 			}
 		})
+	}
+}
+
+// Runs with other losses evaluate with one forward program: keyed here by
+// name for the evaluation's forward graph only, the second run reuses the
+// first's, and both log what they log alone (were the loss inside that
+// program, the second run would evaluate with the first's loss).
+func TestProgramCacheEvalAcrossLosses(t *testing.T) {
+	forwardOnly := func(b backends.Builder, outputs []backends.Op) (string, bool) {
+		if !strings.HasPrefix(b.Name(), "debiaser/eval#") {
+			return "", false
+		}
+		key := b.Name()
+		for _, op := range outputs {
+			s, err := b.OpShape(op)
+			if err != nil {
+				return "", false
+			}
+			key += " " + s.String()
+		}
+		return key, true
+	}
+	g, err := gobackend.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := progcache.New(0, forwardOnly)
+	b := progcache.Wrap(g, cache)
+	defer b.Finalize()
+	experiments := []func() *Experiment{
+		func() *Experiment { return tiny(t) },
+		func() *Experiment { return tiny(t).Loss("CB", "focal").Gamma(2) },
+		func() *Experiment { return tiny(t).Loss("MFE", "MSFE") },
+	}
+	for i, e := range experiments {
+		shared, err := e().UseBackend(b).Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone, err := e().Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(shared.Log.Results.ValidLoss, alone.Log.Results.ValidLoss) || !slices.Equal(shared.Log.Results.ValidAccuracy, alone.Log.Results.ValidAccuracy) {
+			t.Errorf("run %d: valid loss %v, accuracy %v with the shared forward program; alone %v, %v", i+1,
+				shared.Log.Results.ValidLoss, shared.Log.Results.ValidAccuracy, alone.Log.Results.ValidLoss, alone.Log.Results.ValidAccuracy)
+		}
+		shared.Free()
+		alone.Free()
+	}
+	// Each run evaluates a full and a partial batch: 2 forward programs.
+	if s := cache.Stats(); s.Compiles != 2 || s.Reuses != 2*(len(experiments)-1) {
+		t.Errorf("stats %+v: want 2 forward programs compiled, reused by the %d later runs", s, len(experiments)-1)
 	}
 }

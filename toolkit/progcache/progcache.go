@@ -33,9 +33,10 @@ import (
 type KeyFunc func(b backends.Builder, outputs []backends.Op) (key string, ok bool)
 
 // DefaultKeep is the number of released programs a Cache made by New(0,
-// nil) keeps: a run's training and evaluation steps with their partial
-// batches, and the next method's or fold's that differ.
-const DefaultKeep = 8
+// nil) keeps: all of a run's (training steps, one and several a call,
+// the evaluation's forward and loss, each also for a partial batch: about
+// 10) for the next method, fold or cell, with room to spare.
+const DefaultKeep = 16
 
 // Cache holds the programs compiled through the backends it wraps.
 type Cache struct {

@@ -171,8 +171,14 @@ type runner struct {
 	ctx        *context.Context
 	trainer    *gomlxtrain.Trainer
 	// multi runs multiK training steps per call (config.StepsPerCall).
-	multi        *context.Exec
-	multiK       int
+	multi  *context.Exec
+	multiK int
+	// evalForward is the model in inference mode (the logits of a
+	// batch), evalLoss the loss of those logits and the class
+	// probabilities: two programs, so that runs with the same model and
+	// other losses (a study's methods) share the large one.
+	evalForward  *context.Exec
+	evalLoss     *graph.Exec
 	log          *runlog.Log
 	ckpt         *checkpoints.Handler
 	lastProgress time.Time
@@ -189,11 +195,10 @@ type runner struct {
 // Names of the per-batch outputs this package adds to GoMLX's metrics.
 const (
 	// trainMetric: float32 [1+B], the batch loss then the B predicted
-	// labels; evalMetric: float32 [1+B*C], the loss then the B rows of
-	// class probabilities. One tensor each, so a step costs one read from
-	// the device, not two.
+	// labels (one tensor, so a step costs one read from the device, not
+	// two). An evaluation step's output (evalLoss) is likewise float32
+	// [1+B*C], the loss then the B rows of class probabilities.
 	trainMetric = "debiaser/train_step"
-	evalMetric  = "debiaser/eval_step"
 )
 
 func (r *runner) run(goctx gocontext.Context) error {
@@ -215,16 +220,12 @@ func (r *runner) run(goctx gocontext.Context) error {
 	trainOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
 		return LossAnd(noReg(ctx, predictions), graph.ArgMax(predictions[0], -1))
 	}
-	evalOut := func(ctx *context.Context, _, predictions []*graph.Node) *graph.Node {
-		return LossAnd(noReg(ctx, predictions), graph.Softmax(predictions[0], -1))
-	}
 	// The variables exist before the trainer's first step (prepare, a
 	// checkpoint, pretrained weights): the model and the optimizer reuse
 	// them instead of creating them.
 	trainCtx := r.ctx.Checked(false)
 	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.Model, r.Loss, r.Optimizer,
-		[]metrics.Interface{perBatch(trainMetric, trainOut)},
-		[]metrics.Interface{perBatch(evalMetric, evalOut)})
+		[]metrics.Interface{perBatch(trainMetric, trainOut)}, nil)
 
 	if r.CheckpointDir != "" {
 		if !r.Resume {
@@ -498,7 +499,7 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 		if err != nil {
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
 		}
-		out, err := r.trainer.EvalStep(nil, []*tensors.Tensor{images}, []*tensors.Tensor{labels})
+		out, err := r.evalStep(images, labels)
 		if err != nil {
 			r.release(images, labels)
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
@@ -512,6 +513,50 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 		return 0, nil, nil, nil, err
 	}
 	return loss / float64(ds.Len()), yTrue, yPred, scores, nil
+}
+
+// evalStep runs the model in inference mode on a batch, then the loss
+// and the class probabilities of its logits (the programs are built on
+// first use); the outputs are the logits (left on the device) and the
+// float32 [1+B*C] of the loss and the probabilities.
+func (r *runner) evalStep(images, labels *tensors.Tensor) ([]*tensors.Tensor, error) {
+	if r.evalForward == nil {
+		forward := func(ctx *context.Context, images *graph.Node) *graph.Node {
+			ctx.SetTraining(images.Graph(), false)
+			return r.Model(ctx, nil, []*graph.Node{images})[0]
+		}
+		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), forward)
+		if err != nil {
+			return nil, err
+		}
+		r.evalForward = exec.WithName("debiaser/eval")
+	}
+	if r.evalLoss == nil {
+		// The trainer's loss: the loss function's value, averaged when
+		// it is not a scalar; without regularisation.
+		loss := func(logits, labels *graph.Node) *graph.Node {
+			l := r.Loss([]*graph.Node{labels}, []*graph.Node{logits})
+			if !l.Shape().IsScalar() {
+				l = graph.ReduceAllMean(l)
+			}
+			return LossAnd(l, graph.Softmax(logits, -1))
+		}
+		exec, err := graph.NewExec(r.Backend, loss)
+		if err != nil {
+			return nil, err
+		}
+		r.evalLoss = exec.WithName("debiaser/eval_loss")
+	}
+	logits, err := r.evalForward.Exec1(images)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.evalLoss.Exec1(logits, labels)
+	if err != nil {
+		freeAll(logits)
+		return nil, err
+	}
+	return []*tensors.Tensor{logits, out}, nil
 }
 
 // stepOut is a dispatched call: its first batch (b: the batch's number
@@ -618,6 +663,14 @@ func (r *runner) freePrograms() {
 	if r.multi != nil {
 		r.multi.Finalize()
 		r.multi = nil
+	}
+	if r.evalForward != nil {
+		r.evalForward.Finalize()
+		r.evalForward = nil
+	}
+	if r.evalLoss != nil {
+		r.evalLoss.Finalize()
+		r.evalLoss = nil
 	}
 }
 
