@@ -14,25 +14,29 @@ import (
 	"github.com/debiaser/debiaser/toolkit/progcache"
 )
 
+// nameKey keys a builder by its graph's name and its outputs' shapes: on
+// gofast, where programs have no text, it tells programs apart only
+// within one configuration.
+func nameKey(b backends.Builder, outputs []backends.Op) (string, bool) {
+	key := b.Name()
+	for _, op := range outputs {
+		s, err := b.OpShape(op)
+		if err != nil {
+			return "", false
+		}
+		key += " " + s.String()
+	}
+	return key, true
+}
+
 // A run again on the same backend gets every program from the program
 // cache (package progcache; XLA's key is tested in that package, this is
 // the plumbing: programs shared between two runs' graphs and contexts,
 // released and kept between them) and logs what it logs alone.
 //
-// On gofast the cache is keyed here by graph name and output shapes, which
-// tells programs apart only within one configuration: what a run again is.
+// On gofast the cache is keyed here by nameKey: a run again is one
+// configuration.
 func TestProgramCacheRunAgain(t *testing.T) {
-	byName := func(b backends.Builder, outputs []backends.Op) (string, bool) {
-		key := b.Name()
-		for _, op := range outputs {
-			s, err := b.OpShape(op)
-			if err != nil {
-				return "", false
-			}
-			key += " " + s.String()
-		}
-		return key, true
-	}
 	for _, tt := range []struct {
 		name    string
 		augment string
@@ -44,7 +48,7 @@ func TestProgramCacheRunAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			live := livecount.Wrap(g)
-			cache := progcache.New(0, byName)
+			cache := progcache.New(0, nameKey)
 			var stats CompileStats
 			b := WithCompileStats(progcache.Wrap(live, cache), &stats)
 			results := func(res *Result) string {
@@ -106,15 +110,7 @@ func TestProgramCacheEvalAcrossLosses(t *testing.T) {
 		if !strings.HasPrefix(b.Name(), "debiaser/eval#") {
 			return "", false
 		}
-		key := b.Name()
-		for _, op := range outputs {
-			s, err := b.OpShape(op)
-			if err != nil {
-				return "", false
-			}
-			key += " " + s.String()
-		}
-		return key, true
+		return nameKey(b, outputs)
 	}
 	g, err := gobackend.NewBackend("")
 	if err != nil {

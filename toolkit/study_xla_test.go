@@ -76,7 +76,7 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 			keys[m.Name][step] = k
 			return k, ok
 		}
-		b := offlinexla.Capture(xlafix.Wrap(progcache.Wrap(offlinexla.New(t), progcache.New(0, record))))
+		b := xlafix.Wrap(progcache.Wrap(offlinexla.Capture(offlinexla.New(t)), progcache.New(0, record)))
 		ctx := context.New()
 		size := cfg.ImageSize
 		// Training batches follow the method's epoch (its sampler), the

@@ -70,7 +70,7 @@ func keyOf(t *testing.T, name string, build func(g *graph.Graph) []*graph.Node) 
 		key = k
 		return k, ok
 	}
-	b := offlinexla.Capture(xlafix.Wrap(Wrap(offlinexla.New(t), New(0, record))))
+	b := xlafix.Wrap(Wrap(offlinexla.Capture(offlinexla.New(t)), New(0, record)))
 	program = offlinexla.Program(t, b, name, build)
 	return key, program
 }
@@ -126,7 +126,7 @@ func TestStableHLOKeyNoSideEffect(t *testing.T) {
 		t.Run(model, func(t *testing.T) {
 			s := step{model: model, loss: losses.Config{Family: losses.FamilyBaseline}, batch: 2, lr: 1e-3, name: "step"}
 			_, with := keyOf(t, s.name, s.build(t))
-			without := offlinexla.Program(t, offlinexla.Capture(xlafix.Wrap(offlinexla.New(t))), s.name, s.build(t))
+			without := offlinexla.Program(t, xlafix.Wrap(offlinexla.Capture(offlinexla.New(t))), s.name, s.build(t))
 			if with != without {
 				t.Errorf("the program compiled after the key differs from the one without (%d vs %d bytes)", len(with), len(without))
 			}

@@ -47,9 +47,9 @@ type Captured struct{ Program string }
 
 func (c *Captured) Error() string { return "program captured, not compiled" }
 
-// Capture returns b (an offline XLA backend, possibly wrapped) with
-// builders whose Compile returns the StableHLO program text as a
-// *Captured error instead of compiling it.
+// Capture returns b (an offline XLA backend, not wrapped: wrappers go
+// around the capture) with builders whose Compile returns the StableHLO
+// program text as a *Captured error instead of compiling it.
 func Capture(b backends.Backend) backends.Backend { return capture{b} }
 
 type capture struct{ backends.Backend }
@@ -60,22 +60,17 @@ func (c capture) Builder(name string) backends.Builder {
 
 type captureBuilder struct{ backends.Builder }
 
+// Unwrap returns XLA's builder (progcache's key reads its program).
+func (b *captureBuilder) Unwrap() backends.Builder { return b.Builder }
+
 func (b *captureBuilder) Compile(outputs []backends.Op, shardings []*backends.ShardingSpec) (exec backends.Executable, err error) {
 	defer func() {
 		// GoMLX's Compile writes the program, then calls the (absent)
 		// PJRT client: read the program its StableHLO builder holds.
 		r := recover()
-		inner := b.Builder
-		for {
-			u, ok := inner.(interface{ Unwrap() backends.Builder })
-			if !ok {
-				break
-			}
-			inner = u.Unwrap()
-		}
-		xb, ok := inner.(*xla.Builder)
+		xb, ok := b.Builder.(*xla.Builder)
 		if !ok {
-			err = fmt.Errorf("capture: builder %T is not XLA's (panic: %v, error: %v)", inner, r, err)
+			err = fmt.Errorf("capture: builder %T is not XLA's (panic: %v, error: %v)", b.Builder, r, err)
 			return
 		}
 		f := reflect.ValueOf(xb).Elem().FieldByName("builder")
