@@ -96,9 +96,16 @@ func isLastAxisOf(small, big shapes.Shape) bool {
 	return true
 }
 
-// binaryLoop computes dst = op(x, y), where x or y may have length 1 (a scalar). One loop per case so
-// the arithmetic is inlined.
+// binaryLoop computes dst = op(x, y), where x or y may have length 1 (a scalar): with SIMD where
+// the build and CPU have it (elementwise_simd.go), else binaryScalar.
 func binaryLoop(op backends.OpType, dst, x, y []float32) {
+	if !binarySIMD(op, dst, x, y) {
+		binaryScalar(op, dst, x, y)
+	}
+}
+
+// binaryScalar is binaryLoop in scalar Go. One loop per case so the arithmetic is inlined.
+func binaryScalar(op backends.OpType, dst, x, y []float32) {
 	switch {
 	case len(x) == 1:
 		xv := x[0]
@@ -221,25 +228,38 @@ func (b *Builder) unary(op backends.OpType, x backends.Op, fallback func(backend
 		dst := flatOf(backend, buf).([]float32)
 		src := flatOf(backend, in[0]).([]float32)
 		parallelRange(len(dst), func(start, end int) {
-			d, xs := dst[start:end], src[start:end]
-			switch op {
-			case backends.OpTypeSign:
-				// Branch-free (ReLU gradients are ~half zeros, so branches mispredict; 4x faster):
-				// ±1 carrying v's sign bit, masked to 0 for zeros and NaN, as in SimpleGo.
-				for i, v := range xs {
-					one := math.Float32bits(v)&0x80000000 | 0x3f800000
-					mask := -(b2u(v > 0) | b2u(v < 0))
-					d[i] = math.Float32frombits(one & mask)
-				}
-			case backends.OpTypeSqrt:
-				for i, v := range xs {
-					d[i] = float32(math.Sqrt(float64(v)))
-				}
-			}
+			unaryLoop(op, dst[start:end], src[start:end])
 		})
 		return buf, nil
 	}
 	return customNode(b.Builder, op, s, kernel, ns...), nil
+}
+
+// unaryLoop computes dst = op(x) for the parallel unary ops (Sign, Sqrt): Sqrt with SIMD where the
+// build and CPU have it, else unaryScalar.
+func unaryLoop(op backends.OpType, dst, x []float32) {
+	if op != backends.OpTypeSqrt || !sqrtSIMD(dst, x) {
+		unaryScalar(op, dst, x)
+	}
+}
+
+// unaryScalar computes dst = op(x) for the parallel unary ops (Sign, Sqrt) in scalar Go.
+func unaryScalar(op backends.OpType, dst, x []float32) {
+	x = x[:len(dst)]
+	switch op {
+	case backends.OpTypeSign:
+		// Branch-free (ReLU gradients are ~half zeros, so branches mispredict; 4x faster):
+		// ±1 carrying v's sign bit, masked to 0 for zeros and NaN, as in SimpleGo.
+		for i, v := range x {
+			one := math.Float32bits(v)&0x80000000 | 0x3f800000
+			mask := -(b2u(v > 0) | b2u(v < 0))
+			dst[i] = math.Float32frombits(one & mask)
+		}
+	case backends.OpTypeSqrt:
+		for i, v := range x {
+			dst[i] = float32(math.Sqrt(float64(v)))
+		}
+	}
 }
 
 func b2u(b bool) uint32 {

@@ -1,0 +1,138 @@
+//go:build goexperiment.simd && amd64
+
+package gobackend
+
+import (
+	"simd/archsimd"
+
+	"github.com/gomlx/gomlx/backends"
+)
+
+// SIMD forms of the parallel elementwise loops (AVX-512, else AVX2): IEEE
+// addition, subtraction, multiplication, division and square root are
+// correctly rounded in the vector instructions as in Go's scalar
+// arithmetic (float32(math.Sqrt(float64(v))) rounds twice, which for a
+// square root gives the correctly rounded float32), so the results are
+// bit for bit the scalar loops'. Max (NaN and signed-zero rules differ
+// from Go's max) and Sign stay scalar.
+
+// binarySIMD computes dst = op(x, y) as binaryLoop, x or y possibly of
+// length 1, and reports whether it did (false: an op or CPU it leaves to
+// the scalar loop).
+func binarySIMD(op backends.OpType, dst, x, y []float32) bool {
+	switch op {
+	case backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv:
+	default:
+		return false
+	}
+	var done int
+	switch {
+	case useAVX512:
+		done = binary16(op, dst, x, y)
+	case useSIMD:
+		done = binary8(op, dst, x, y)
+	default:
+		return false
+	}
+	if done < len(dst) {
+		xt, yt := x, y
+		if len(x) > 1 {
+			xt = x[done:]
+		}
+		if len(y) > 1 {
+			yt = y[done:]
+		}
+		binaryScalar(op, dst[done:], xt, yt)
+	}
+	return true
+}
+
+// binary16 computes the first len(dst) rounded down to 16 values of
+// op(x, y) with AVX-512 and returns how many.
+func binary16(op backends.OpType, dst, x, y []float32) int {
+	n := len(dst) &^ 15
+	xs, ys := len(x) == 1, len(y) == 1
+	var xv, yv archsimd.Float32x16
+	if xs {
+		xv = archsimd.BroadcastFloat32x16(x[0])
+	}
+	if ys {
+		yv = archsimd.BroadcastFloat32x16(y[0])
+	}
+	for i := 0; i < n; i += 16 {
+		a, b := xv, yv
+		if !xs {
+			a = archsimd.LoadFloat32x16Slice(x[i : i+16])
+		}
+		if !ys {
+			b = archsimd.LoadFloat32x16Slice(y[i : i+16])
+		}
+		switch op {
+		case backends.OpTypeAdd:
+			a = a.Add(b)
+		case backends.OpTypeSub:
+			a = a.Sub(b)
+		case backends.OpTypeMul:
+			a = a.Mul(b)
+		default:
+			a = a.Div(b)
+		}
+		a.StoreSlice(dst[i : i+16])
+	}
+	return n
+}
+
+// binary8 is binary16 with AVX2 (8 values at a time).
+func binary8(op backends.OpType, dst, x, y []float32) int {
+	n := len(dst) &^ 7
+	xs, ys := len(x) == 1, len(y) == 1
+	var xv, yv archsimd.Float32x8
+	if xs {
+		xv = archsimd.BroadcastFloat32x8(x[0])
+	}
+	if ys {
+		yv = archsimd.BroadcastFloat32x8(y[0])
+	}
+	for i := 0; i < n; i += 8 {
+		a, b := xv, yv
+		if !xs {
+			a = archsimd.LoadFloat32x8Slice(x[i : i+8])
+		}
+		if !ys {
+			b = archsimd.LoadFloat32x8Slice(y[i : i+8])
+		}
+		switch op {
+		case backends.OpTypeAdd:
+			a = a.Add(b)
+		case backends.OpTypeSub:
+			a = a.Sub(b)
+		case backends.OpTypeMul:
+			a = a.Mul(b)
+		default:
+			a = a.Div(b)
+		}
+		a.StoreSlice(dst[i : i+8])
+	}
+	return n
+}
+
+// sqrtSIMD computes dst = sqrt(x) and reports whether it did.
+func sqrtSIMD(dst, x []float32) bool {
+	var n int
+	switch {
+	case useAVX512:
+		n = len(dst) &^ 15
+		for i := 0; i < n; i += 16 {
+			archsimd.LoadFloat32x16Slice(x[i : i+16]).Sqrt().StoreSlice(dst[i : i+16])
+		}
+	case useSIMD:
+		n = len(dst) &^ 7
+		for i := 0; i < n; i += 8 {
+			archsimd.LoadFloat32x8Slice(x[i : i+8]).Sqrt().StoreSlice(dst[i : i+8])
+		}
+	default:
+		return false
+	}
+	unaryScalar(backends.OpTypeSqrt, dst[n:], x[n:])
+	return true
+}
