@@ -132,12 +132,20 @@ func useOrSelect(b backends.Backend, name string) (backends.Backend, string, err
 // to compile) and a program cache (package progcache): the runs of a
 // study, the folds of a search and a notebook's cells run again compile
 // each distinct program once, instead of once a run.
+// $DEBIASER_PROGRAM_CACHE=0 (or off, false, no) leaves the cache out.
 func withFixes(b backends.Backend) backends.Backend {
-	if b != nil && b.Name() == device.XLAName {
-		return xlafix.Wrap(progcache.Wrap(b, progcache.New(0, nil)))
+	if b == nil || b.Name() != device.XLAName {
+		return b
 	}
-	return b
+	if v, ok := os.LookupEnv(EnvProgramCache); ok && slices.Contains([]string{"0", "off", "false", "no"}, strings.ToLower(v)) {
+		return xlafix.Wrap(b)
+	}
+	return xlafix.Wrap(progcache.Wrap(b, progcache.New(0, nil)))
 }
+
+// EnvProgramCache turns XLA's program cache (package progcache) off when
+// set to 0, off, false or no: every graph then compiles its own program.
+const EnvProgramCache = "DEBIASER_PROGRAM_CACHE"
 
 // AutoChoice says what "auto" picks in this program and why, without
 // keeping the backend it tried.

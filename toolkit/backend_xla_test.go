@@ -12,7 +12,8 @@ import (
 )
 
 // An XLA backend from SelectBackend has the half-precision fixes and a
-// program cache keyed by StableHLO; other backends neither.
+// program cache keyed by StableHLO (unless $DEBIASER_PROGRAM_CACHE turns
+// it off); other backends neither.
 func TestBackendWithFixesXLA(t *testing.T) {
 	b := withFixes(offlinexla.New(t))
 	if b.Name() != device.XLAName || xlafix.Unwrap(b) == b {
@@ -20,6 +21,10 @@ func TestBackendWithFixesXLA(t *testing.T) {
 	}
 	if progcache.Of(b) == nil {
 		t.Error("no program cache on the XLA backend")
+	}
+	t.Setenv(EnvProgramCache, "off")
+	if b := withFixes(offlinexla.New(t)); progcache.Of(b) != nil || xlafix.Unwrap(b) == b {
+		t.Errorf("%s=off: backend %T, want xlafix without a program cache", EnvProgramCache, b)
 	}
 	g, _, err := SelectBackend("gofast")
 	if err != nil {
