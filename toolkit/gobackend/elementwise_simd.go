@@ -82,7 +82,9 @@ func binary16(op backends.OpType, dst, x, y []float32) int {
 	return n
 }
 
-// binary8 is binary16 with AVX2 (8 values at a time).
+// binary8 is binary16 with AVX2 (8 values at a time). Two copies on purpose: in a generic
+// function the vector methods would be called through a dictionary instead of compiling to the
+// instructions.
 func binary8(op backends.OpType, dst, x, y []float32) int {
 	n := len(dst) &^ 7
 	xs, ys := len(x) == 1, len(y) == 1
