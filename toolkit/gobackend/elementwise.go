@@ -235,10 +235,13 @@ func (b *Builder) unary(op backends.OpType, x backends.Op, fallback func(backend
 	return customNode(b.Builder, op, s, kernel, ns...), nil
 }
 
-// unaryLoop computes dst = op(x) for the parallel unary ops (Sign, Sqrt): Sqrt with SIMD where the
-// build and CPU have it, else unaryScalar.
+// unaryLoop computes dst = op(x) for the parallel unary ops (Sign, Sqrt): with SIMD where the build
+// and CPU have it, else unaryScalar.
 func unaryLoop(op backends.OpType, dst, x []float32) {
-	if op != backends.OpTypeSqrt || !sqrtSIMD(dst, x) {
+	switch {
+	case op == backends.OpTypeSqrt && sqrtSIMD(dst, x):
+	case op == backends.OpTypeSign && signSIMD(dst, x):
+	default:
 		unaryScalar(op, dst, x)
 	}
 }

@@ -10,3 +10,5 @@ import "github.com/gomlx/gomlx/backends"
 func binarySIMD(backends.OpType, []float32, []float32, []float32) bool { return false }
 
 func sqrtSIMD([]float32, []float32) bool { return false }
+
+func signSIMD([]float32, []float32) bool { return false }

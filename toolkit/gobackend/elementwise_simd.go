@@ -13,15 +13,17 @@ import (
 // correctly rounded in the vector instructions as in Go's scalar
 // arithmetic (float32(math.Sqrt(float64(v))) rounds twice, which for a
 // square root gives the correctly rounded float32), so the results are
-// bit for bit the scalar loops'. Max (NaN and signed-zero rules differ
-// from Go's max) and Sign stay scalar.
+// bit for bit the scalar loops'. The vector max differs from Go's max on
+// NaNs and on two zeros of either sign: a block of values with any of
+// those runs the scalar loop. Sign is the scalar loop's bit arithmetic
+// on vectors.
 
 // binarySIMD computes dst = op(x, y) as binaryLoop, x or y possibly of
 // length 1, and reports whether it did (false: an op or CPU it leaves to
 // the scalar loop).
 func binarySIMD(op backends.OpType, dst, x, y []float32) bool {
 	switch op {
-	case backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv:
+	case backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeMax:
 	default:
 		return false
 	}
@@ -74,8 +76,15 @@ func binary16(op backends.OpType, dst, x, y []float32) int {
 			a = a.Sub(b)
 		case backends.OpTypeMul:
 			a = a.Mul(b)
-		default:
+		case backends.OpTypeDiv:
 			a = a.Div(b)
+		default:
+			zero := archsimd.BroadcastFloat32x16(0)
+			if a.Equal(a).And(b.Equal(b)).ToBits() != 0xffff || a.Equal(zero).And(b.Equal(zero)).ToBits() != 0 {
+				binaryScalar(op, dst[i:i+16], block(x, i, 16), block(y, i, 16))
+				continue
+			}
+			a = a.Max(b)
 		}
 		a.StoreSlice(dst[i : i+16])
 	}
@@ -110,12 +119,57 @@ func binary8(op backends.OpType, dst, x, y []float32) int {
 			a = a.Sub(b)
 		case backends.OpTypeMul:
 			a = a.Mul(b)
-		default:
+		case backends.OpTypeDiv:
 			a = a.Div(b)
+		default:
+			zero := archsimd.BroadcastFloat32x8(0)
+			if a.Equal(a).And(b.Equal(b)).ToBits() != 0xff || a.Equal(zero).And(b.Equal(zero)).ToBits() != 0 {
+				binaryScalar(op, dst[i:i+8], block(x, i, 8), block(y, i, 8))
+				continue
+			}
+			a = a.Max(b)
 		}
 		a.StoreSlice(dst[i : i+8])
 	}
 	return n
+}
+
+// block is x[i:i+n], or x itself when it is a scalar.
+func block(x []float32, i, n int) []float32 {
+	if len(x) == 1 {
+		return x
+	}
+	return x[i : i+n]
+}
+
+// signSIMD computes dst = sign(x) as unaryScalar (±1 with x's sign bit, 0
+// for zeros and NaN) and reports whether it did.
+func signSIMD(dst, x []float32) bool {
+	var n int
+	switch {
+	case useAVX512:
+		n = len(dst) &^ 15
+		zero := archsimd.BroadcastFloat32x16(0)
+		signBit, one := archsimd.BroadcastUint32x16(0x80000000), archsimd.BroadcastUint32x16(0x3f800000)
+		for i := 0; i < n; i += 16 {
+			v := archsimd.LoadFloat32x16Slice(x[i : i+16])
+			nonzero := v.Greater(zero).Or(v.Less(zero))
+			v.AsUint32x16().And(signBit).Or(one).Masked(nonzero).AsFloat32x16().StoreSlice(dst[i : i+16])
+		}
+	case useSIMD:
+		n = len(dst) &^ 7
+		zero := archsimd.BroadcastFloat32x8(0)
+		signBit, one := archsimd.BroadcastUint32x8(0x80000000), archsimd.BroadcastUint32x8(0x3f800000)
+		for i := 0; i < n; i += 8 {
+			v := archsimd.LoadFloat32x8Slice(x[i : i+8])
+			nonzero := v.Greater(zero).Or(v.Less(zero))
+			v.AsUint32x8().And(signBit).Or(one).Masked(nonzero).AsFloat32x8().StoreSlice(dst[i : i+8])
+		}
+	default:
+		return false
+	}
+	unaryScalar(backends.OpTypeSign, dst[n:], x[n:])
+	return true
 }
 
 // sqrtSIMD computes dst = sqrt(x) and reports whether it did.

@@ -62,11 +62,12 @@ func TestElementwiseMatchesSimpleGo(t *testing.T) {
 func TestElementwiseSIMDBitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
-		float32(math.NaN()), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, 1e-40, 3}
+		float32(math.NaN()), math.Float32frombits(0xffc00002), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		math.MaxFloat32, 1e-40, 3}
 	values := func(n int) []float32 {
 		v := make([]float32, n)
 		for i := range v {
-			if i%7 == 0 {
+			if i%3 == 0 {
 				v[i] = special[rng.IntN(len(special))]
 			} else {
 				v[i] = (rng.Float32()*2 - 1) * float32(math.Pow(10, float64(rng.IntN(20)-10)))
@@ -82,7 +83,7 @@ func TestElementwiseSIMDBitExact(t *testing.T) {
 		}
 		return -1
 	}
-	for _, n := range []int{1, 7, 15, 16, 17, 33, 1000} {
+	for _, n := range []int{1, 7, 15, 16, 17, 33, 1000, 5000} {
 		x, y, s := values(n), values(n), values(1)
 		for _, op := range []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeMax} {
 			for _, form := range []struct {
@@ -97,11 +98,13 @@ func TestElementwiseSIMDBitExact(t *testing.T) {
 				}
 			}
 		}
-		got, want := make([]float32, n), make([]float32, n)
-		unaryLoop(backends.OpTypeSqrt, got, x)
-		unaryScalar(backends.OpTypeSqrt, want, x)
-		if i := same(got, want); i >= 0 {
-			t.Errorf("sqrt n=%d: element %d of sqrt(%v) is %08x, scalar %08x", n, i, x[i], math.Float32bits(got[i]), math.Float32bits(want[i]))
+		for _, op := range []backends.OpType{backends.OpTypeSqrt, backends.OpTypeSign} {
+			got, want := make([]float32, n), make([]float32, n)
+			unaryLoop(op, got, x)
+			unaryScalar(op, want, x)
+			if i := same(got, want); i >= 0 {
+				t.Errorf("%s n=%d: element %d of %s(%v) is %08x, scalar %08x", op, n, i, op, x[i], math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
 		}
 	}
 }
@@ -115,15 +118,17 @@ func BenchmarkElementwiseLoops(b *testing.B) {
 	for i := range x {
 		x[i], y[i] = float32(i%101)+1, float32(i%89)+1
 	}
-	for _, op := range []backends.OpType{backends.OpTypeAdd, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeSqrt} {
+	for _, op := range []backends.OpType{backends.OpTypeAdd, backends.OpTypeMul, backends.OpTypeDiv, backends.OpTypeMax,
+		backends.OpTypeSqrt, backends.OpTypeSign} {
+		unary := op == backends.OpTypeSqrt || op == backends.OpTypeSign
 		for _, impl := range []string{"loop", "scalar"} {
 			b.Run(op.String()+"/"+impl, func(b *testing.B) {
 				b.SetBytes(3 * 4 * n)
 				for b.Loop() {
 					switch {
-					case op == backends.OpTypeSqrt && impl == "loop":
+					case unary && impl == "loop":
 						unaryLoop(op, dst, x)
-					case op == backends.OpTypeSqrt:
+					case unary:
 						unaryScalar(op, dst, x)
 					case impl == "loop":
 						binaryLoop(op, dst, x, y)
