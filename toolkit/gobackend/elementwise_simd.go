@@ -37,14 +37,7 @@ func binarySIMD(op backends.OpType, dst, x, y []float32) bool {
 		return false
 	}
 	if done < len(dst) {
-		xt, yt := x, y
-		if len(x) > 1 {
-			xt = x[done:]
-		}
-		if len(y) > 1 {
-			yt = y[done:]
-		}
-		binaryScalar(op, dst[done:], xt, yt)
+		binaryScalar(op, dst[done:], block(x, done, len(dst)), block(y, done, len(dst)))
 	}
 	return true
 }
@@ -81,7 +74,7 @@ func binary16(op backends.OpType, dst, x, y []float32) int {
 		default:
 			zero := archsimd.BroadcastFloat32x16(0)
 			if a.Equal(a).And(b.Equal(b)).ToBits() != 0xffff || a.Equal(zero).And(b.Equal(zero)).ToBits() != 0 {
-				binaryScalar(op, dst[i:i+16], block(x, i, 16), block(y, i, 16))
+				binaryScalar(op, dst[i:i+16], block(x, i, i+16), block(y, i, i+16))
 				continue
 			}
 			a = a.Max(b)
@@ -124,7 +117,7 @@ func binary8(op backends.OpType, dst, x, y []float32) int {
 		default:
 			zero := archsimd.BroadcastFloat32x8(0)
 			if a.Equal(a).And(b.Equal(b)).ToBits() != 0xff || a.Equal(zero).And(b.Equal(zero)).ToBits() != 0 {
-				binaryScalar(op, dst[i:i+8], block(x, i, 8), block(y, i, 8))
+				binaryScalar(op, dst[i:i+8], block(x, i, i+8), block(y, i, i+8))
 				continue
 			}
 			a = a.Max(b)
@@ -134,12 +127,12 @@ func binary8(op backends.OpType, dst, x, y []float32) int {
 	return n
 }
 
-// block is x[i:i+n], or x itself when it is a scalar.
-func block(x []float32, i, n int) []float32 {
+// block is x[from:to], or x itself when it is a scalar.
+func block(x []float32, from, to int) []float32 {
 	if len(x) == 1 {
 		return x
 	}
-	return x[i : i+n]
+	return x[from:to]
 }
 
 // signSIMD computes dst = sign(x) as unaryScalar (±1 with x's sign bit, 0

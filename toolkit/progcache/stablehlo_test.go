@@ -3,6 +3,7 @@
 package progcache
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -135,10 +136,6 @@ func TestStableHLOKeyNoSideEffect(t *testing.T) {
 }
 
 func stripHeader(program string) string {
-	for i := range len(program) {
-		if program[i] == '\n' {
-			return program[i:]
-		}
-	}
-	return program
+	_, rest, _ := strings.Cut(program, "\n")
+	return rest
 }
