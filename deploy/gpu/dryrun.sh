@@ -49,6 +49,9 @@ done
 grep -q "autotuning results for step 3: --xla_gpu_per_fusion_autotune_cache_dir" "$tmp/out/profile.log" ||
   fail "profile.sh did not fall back to the second autotuning flag"
 grep -q "STUB debiaser-xla kernels --top 25 --label ours --wall-ms - " "$tmp/out/profile.log" || fail "profile.sh did not run debiaser kernels"
+grep -q "STUB debiaser-xla bench .*--batches 128 --variants default .*XLA_FLAGS=--xla_gpu_enable_command_buffer=$" "$tmp/out/profile.log" ||
+  fail "profile.sh did not run the bench with CUDA graphs off"
+[ "$(ls "$tmp/out"/bench-flags-*.json | wc -l)" = 5 ] || fail "profile.sh did not run the 5 XLA flag sets"
 grep -q "STUB debiaser-xla-async study" "$tmp/out/profile.log" || fail "profile.sh did not run the async study"
 grep -q "STUB debiaser-xla study .*--steps-per-call 4" "$tmp/out/profile.log" || fail "profile.sh did not run the study with 4 steps per call"
 tar tzf "$tmp/out/xla-dump.tgz" | grep -q after_optimizations || fail "xla-dump.tgz lacks the optimised HLO"

@@ -2,7 +2,8 @@
 # The profiling call of issue 10: where do the 10.21 ms of our batch-128 bf16 ResNet-18 step go,
 # against PyTorch's 10.80 ms? One device call, after `bash deploy/gpu/build.sh` here:
 #   run: BUDGET=560 bash deploy/gpu/profile.sh     carry ["bin"], timeout_s 590
-#   bash deploy/gpu/profile.sh 1 3                 (some steps only)
+#   bash deploy/gpu/profile.sh 1 3                 (some steps only; for example step 4 in a second call
+#                                                   when the first left device time: the machine stays warm)
 # Steps, in this order, each under its own timeout within the shared budget:
 #   1. waiting or not: `debiaser bench`, bf16, batches 32 and 128, the default graph, built as usual
 #      (the host waits for every step), also with 4 training steps per call (variant steps4: one wait
@@ -16,15 +17,19 @@
 #      autotuning kernels run under the profiler) -> ncu-ours.csv; PyTorch's bf16_cl step under
 #      torch.profiler -> torch-kernels.csv; `debiaser kernels` on both: GPU time per step (against
 #      the wall time per step of step 1: the rest is the host's gap) and by kernel kind, side by side;
-#   4. the full study (13 methods x 50 epochs, shapes-study data, --parallel 4): the usual build
+#   4. XLA's flags: the batch-128 bench (default graph, usual build) once per flag set of FLAGSETS
+#      (';'-separated; the first empty: this step's own baseline), each in a process of its own: CUDA
+#      graphs off, CUDA graphs for every kind of kernel from one kernel up, Triton GEMMs off, cuDNN
+#      runtime fusion. A flag this XLA does not know stops that process at once (logged, next set);
+#   5. the full study (13 methods x 50 epochs, shapes-study data, --parallel 4): the usual build
 #      (unmeasured since the last call: the batch-norm op by default, variables initialised once,
 #      one read per step), then with 4 training steps per call (--steps-per-call 4), then the async
 #      build, and their summaries (the same numbers?).
 # $OUT (or out/gpu) gets profile.log, bench-wait.json, bench-async.json, xla-dump.tgz,
-# autotune.txt, ncu-ours.csv, torch-kernels.csv; everything is printed.
+# autotune.txt, ncu-ours.csv, torch-kernels.csv, bench-flags-N.json; everything is printed.
 set -u
 cd "$(dirname "$0")/../.."
-STEPS=${*:-1 2 3 4}
+STEPS=${*:-1 2 3 4 5}
 LOG=profile.log
 source deploy/gpu/lib.sh
 ncu=${NCU:-$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)}
@@ -100,16 +105,30 @@ print(r[0]["ms_per_step_sync_end"] if r else "-")' "$out/bench-wait.json" 2>/dev
 fi
 
 if want 4; then
+  log "4. XLA flag sets, batch 128, the default graph, one process each"
+  flagsets=${FLAGSETS:-";--xla_gpu_enable_command_buffer=;--xla_gpu_enable_command_buffer=FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN --xla_gpu_graph_min_graph_size=1;--xla_gpu_enable_triton_gemm=false;--xla_gpu_use_runtime_fusion=true"}
+  IFS=';' read -r -a sets <<<"$flagsets"
+  [[ "$flagsets" == *";" ]] && sets+=("")
+  i=0
+  for flags in "${sets[@]}"; do
+    log "4.$i XLA_FLAGS='$flags'"
+    XLA_FLAGS="$flags" bench 60 "$bin" --batches 128 --variants default --warmup 8 --steps 40 --max-seconds 40 \
+      --json "$out/bench-flags-$i.json" || true
+    i=$((i + 1))
+  done
+fi
+
+if want 5; then
   study() { # study TIMEOUT BINARY LOGDIR [FLAGS...]
     local t=$1 b=$2 dir=$3; shift 3
     run "$t" "$b" study --backend "$backend" --dataset shapes-study --model resnet18 --pretrained false --image-size 224 \
       --precision bfloat16 --augment-on device --epochs 50 --parallel 4 --logdir "$dir" "$@"
   }
-  log "4a. full study, --parallel 4, the usual build"
+  log "5a. full study, --parallel 4, the usual build"
   study 200 "$bin" /tmp/debiaser-study-wait
-  log "4b. full study, --parallel 4, 4 training steps per call"
+  log "5b. full study, --parallel 4, 4 training steps per call"
   study 200 "$bin" /tmp/debiaser-study-steps4 --steps-per-call 4
-  log "4c. full study, --parallel 4, the async build"
+  log "5c. full study, --parallel 4, the async build"
   [ -x "$async" ] && study 200 "$async" /tmp/debiaser-study-async
   for d in /tmp/debiaser-study-wait /tmp/debiaser-study-steps4 /tmp/debiaser-study-async; do
     [ -d "$d" ] && run 30 "$bin" summary "$d"
