@@ -458,6 +458,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		LogPath:       logPath,
 		CheckpointDir: ckpt,
 		Resume:        e.resume,
+		PadValid:      true, // every model of toolkit/models is per-sample in inference mode
 		RestoreBest:   e.restoreBest,
 		Progress:      e.progress,
 	})

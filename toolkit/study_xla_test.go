@@ -28,7 +28,8 @@ import (
 // for each method as a run makes them (the method's model, loss and
 // optimizer; its epoch's full and last partial batch, the validation
 // set's), and returns their program-cache keys by method and step
-// ("train", "eval", "eval loss", each also "… partial"). The training
+// ("train", "eval", "eval loss"; "train partial" and "eval loss partial"
+// for the last batches). The training
 // step is MultiStep's single step (what a run's first step builds); an
 // evaluation step is the model in inference mode, then the loss and the
 // probabilities of its logits, as train.Run's.
@@ -79,6 +80,7 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 		b := xlafix.Wrap(progcache.Wrap(offlinexla.Capture(offlinexla.New(t)), progcache.New(0, record)))
 		ctx := context.New()
 		size := cfg.ImageSize
+		var logits shapes.Shape // the evaluation forward program's output
 		// Training batches follow the method's epoch (its sampler), the
 		// evaluation batches the validation set.
 		for _, batch := range []struct {
@@ -100,9 +102,8 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 					return []*graph.Node{train.MultiStep(model.Fn, lossFn, opt, 1, out)(ctx.Checked(false), inputs(g, batch.train))}
 				})
 			}
-			if batch.eval > 0 {
-				step = "eval" + batch.suffix
-				var logits shapes.Shape
+			if batch.suffix == "" {
+				step = "eval"
 				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
 					ectx := ctx.Checked(false)
 					ectx.SetTraining(g, false)
@@ -110,11 +111,20 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 					logits = out.Shape()
 					return []*graph.Node{out}
 				})
+			}
+			if batch.eval > 0 {
+				// The last validation batch is padded to a full one
+				// (train.Setup.PadValid): the full batch's forward program,
+				// then the loss of its first rows.
 				step = "eval loss" + batch.suffix
+				rows := 0
+				if batch.suffix != "" {
+					rows = batch.eval
+				}
 				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
 					x := graph.Parameter(g, "logits", logits)
-					y := graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, batch.eval, 1))
-					return []*graph.Node{train.LossAnd(lossFn([]*graph.Node{y}, []*graph.Node{x}), graph.Softmax(x, -1))}
+					y := graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, logits.Dimensions[0], 1))
+					return []*graph.Node{train.EvalLoss(lossFn, rows)(x, y)}
 				})
 			}
 		}
@@ -123,8 +133,8 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 }
 
 // The study's methods share the programs they have in common, and only
-// those: all evaluate with one forward program (full and last validation
-// batch), the sampling methods train with the baseline's step, the
+// those: all evaluate with one forward program (the last validation batch
+// is padded to a full one), the sampling methods train with the baseline's step, the
 // methods that keep the cross-entropy compute its loss with one program;
 // each loss and each regulariser trains with a program of its own. A
 // per-run value written into the graph (a seed, a count) would silently
@@ -145,10 +155,11 @@ func TestStudyProgramsShared(t *testing.T) {
 				large[k] = true
 			}
 		}
-		for _, step := range []string{"eval", "eval partial"} {
-			if keys[m.Name][step] == "" || keys[m.Name][step] != baseline[step] {
-				t.Errorf("%s: %s is not the baseline's", m.Name, step)
-			}
+		if keys[m.Name]["eval"] == "" || keys[m.Name]["eval"] != baseline["eval"] {
+			t.Errorf("%s: the evaluation forward program is not the baseline's", m.Name)
+		}
+		if _, ok := keys[m.Name]["eval partial"]; ok {
+			t.Errorf("%s: a forward program for the partial validation batch", m.Name)
 		}
 		crossEntropy := m.Name == "baseline" || slices.Contains(sampling, m.Name) || slices.Contains(regularisers, m.Name)
 		if got := keys[m.Name]["eval loss"] == baseline["eval loss"]; got != crossEntropy {

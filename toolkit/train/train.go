@@ -94,6 +94,14 @@ type Setup struct {
 	CheckpointDir string
 	// Resume continues the run found at LogPath and CheckpointDir.
 	Resume bool
+	// PadValid runs the last, partial validation batch padded to the batch
+	// size (its last sample repeated; the extra rows are dropped before the
+	// loss), so that evaluation compiles one forward program instead of
+	// two. Only for a model whose output for a sample in inference mode does
+	// not depend on the other samples of its batch (every model of
+	// toolkit/models: batch norm uses its running averages then). Padding
+	// applies when the validation set holds at least one full batch.
+	PadValid bool
 	// RestoreBest puts the best epoch's variables back at the end when
 	// early stopping ran (patience > 0).
 	RestoreBest bool
@@ -177,8 +185,12 @@ type runner struct {
 	// batch), evalLoss the loss of those logits and the class
 	// probabilities: two programs, so that runs with the same model and
 	// other losses (a study's methods) share the large one.
-	evalForward  *context.Exec
-	evalLoss     *graph.Exec
+	evalForward *context.Exec
+	evalLoss    *graph.Exec
+	// evalLossPad is evalLoss of the first rows of a padded batch
+	// (Setup.PadValid), for evalLossPadN rows.
+	evalLossPad  *graph.Exec
+	evalLossPadN int
 	log          *runlog.Log
 	ckpt         *checkpoints.Handler
 	lastProgress time.Time
@@ -495,11 +507,17 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 		for i := start; i < min(start+bs, ds.Len()); i++ {
 			batch = append(batch, i)
 		}
+		n := len(batch) // the batch's samples; more rows when padded
+		if r.PadValid && n < bs && ds.Len() >= bs {
+			for len(batch) < bs {
+				batch = append(batch, batch[n-1])
+			}
+		}
 		images, labels, err := r.Batcher.Batch(batch, epoch, start, false)
 		if err != nil {
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
 		}
-		out, err := r.evalStep(images, labels)
+		out, err := r.evalStep(images, labels, n)
 		if err != nil {
 			r.release(images, labels)
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
@@ -516,10 +534,11 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 }
 
 // evalStep runs the model in inference mode on a batch, then the loss
-// and the class probabilities of its logits (the programs are built on
-// first use); the outputs are the logits (left on the device) and the
-// float32 [1+B*C] of the loss and the probabilities.
-func (r *runner) evalStep(images, labels *tensors.Tensor) ([]*tensors.Tensor, error) {
+// and the class probabilities of the logits of its first n samples (all
+// of them unless the batch is padded; the programs are built on first
+// use); the outputs are the logits (left on the device) and the float32
+// [1+n*C] of the loss and the probabilities.
+func (r *runner) evalStep(images, labels *tensors.Tensor, n int) ([]*tensors.Tensor, error) {
 	if r.evalForward == nil {
 		forward := func(ctx *context.Context, images *graph.Node) *graph.Node {
 			ctx.SetTraining(images.Graph(), false)
@@ -531,17 +550,19 @@ func (r *runner) evalStep(images, labels *tensors.Tensor) ([]*tensors.Tensor, er
 		}
 		r.evalForward = exec.WithName("debiaser/eval")
 	}
-	if r.evalLoss == nil {
-		// The trainer's loss: the loss function's value, averaged when
-		// it is not a scalar; without regularisation.
-		loss := func(logits, labels *graph.Node) *graph.Node {
-			l := r.Loss([]*graph.Node{labels}, []*graph.Node{logits})
-			if !l.Shape().IsScalar() {
-				l = graph.ReduceAllMean(l)
-			}
-			return LossAnd(l, graph.Softmax(logits, -1))
+	padded := n < images.Shape().Dimensions[0]
+	if padded && (r.evalLossPad == nil || r.evalLossPadN != n) {
+		if r.evalLossPad != nil {
+			r.evalLossPad.Finalize()
 		}
-		exec, err := graph.NewExec(r.Backend, loss)
+		exec, err := graph.NewExec(r.Backend, EvalLoss(r.Loss, n))
+		if err != nil {
+			return nil, err
+		}
+		r.evalLossPad, r.evalLossPadN = exec.WithName("debiaser/eval_loss_padded"), n
+	}
+	if !padded && r.evalLoss == nil {
+		exec, err := graph.NewExec(r.Backend, EvalLoss(r.Loss, 0))
 		if err != nil {
 			return nil, err
 		}
@@ -551,7 +572,11 @@ func (r *runner) evalStep(images, labels *tensors.Tensor) ([]*tensors.Tensor, er
 	if err != nil {
 		return nil, err
 	}
-	out, err := r.evalLoss.Exec1(logits, labels)
+	lossExec := r.evalLoss
+	if padded {
+		lossExec = r.evalLossPad
+	}
+	out, err := lossExec.Exec1(logits, labels)
 	if err != nil {
 		freeAll(logits)
 		return nil, err
@@ -671,6 +696,29 @@ func (r *runner) freePrograms() {
 	if r.evalLoss != nil {
 		r.evalLoss.Finalize()
 		r.evalLoss = nil
+	}
+	if r.evalLossPad != nil {
+		r.evalLossPad.Finalize()
+		r.evalLossPad = nil
+	}
+}
+
+// EvalLoss is an evaluation step's second program: the loss of a batch's
+// logits as the trainer computes it (loss's value, averaged when it is not
+// a scalar; no regularisation) and the class probabilities, as LossAnd
+// puts them. rows > 0 takes the first rows of a padded batch
+// (Setup.PadValid) and drops the others.
+func EvalLoss(loss losses.LossFn, rows int) func(logits, labels *graph.Node) *graph.Node {
+	return func(logits, labels *graph.Node) *graph.Node {
+		if rows > 0 {
+			logits = graph.Slice(logits, graph.AxisRange(0, rows))
+			labels = graph.Slice(labels, graph.AxisRange(0, rows))
+		}
+		l := loss([]*graph.Node{labels}, []*graph.Node{logits})
+		if !l.Shape().IsScalar() {
+			l = graph.ReduceAllMean(l)
+		}
+		return LossAnd(l, graph.Softmax(logits, -1))
 	}
 }
 

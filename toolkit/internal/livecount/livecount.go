@@ -9,6 +9,7 @@ package livecount
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -24,11 +25,12 @@ type Backend struct {
 	mu       sync.Mutex
 	buffers  map[backends.Buffer]struct{}
 	programs map[*executable]string
+	compiled map[string]int
 }
 
 // Wrap returns b counting its live buffers and programs.
 func Wrap(b backends.Backend) *Backend {
-	return &Backend{Backend: b, buffers: map[backends.Buffer]struct{}{}, programs: map[*executable]string{}}
+	return &Backend{Backend: b, buffers: map[backends.Buffer]struct{}{}, programs: map[*executable]string{}, compiled: map[string]int{}}
 }
 
 // Unwrap returns the counted backend.
@@ -47,6 +49,14 @@ func (b *Backend) Programs() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.programs)
+}
+
+// Compiled counts the programs compiled through b so far, finalized or
+// not, by graph name.
+func (b *Backend) Compiled() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.compiled)
 }
 
 // Report lists the live programs by graph name and the live buffers by
@@ -155,6 +165,7 @@ func (bl *builder) Compile(outputs []backends.Op, shardings []*backends.Sharding
 	x := &executable{Executable: e, b: bl.b}
 	bl.b.mu.Lock()
 	bl.b.programs[x] = bl.name
+	bl.b.compiled[bl.name]++
 	bl.b.mu.Unlock()
 	return x, nil
 }

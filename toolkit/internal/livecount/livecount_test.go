@@ -58,4 +58,16 @@ func TestCounts(t *testing.T) {
 	exec.Finalize()
 	z.FinalizeAll()
 	check("all freed", 0, 0)
+	// Compiled keeps counting finalized programs: one, under its graph name.
+	if got := b.Compiled(); len(got) != 1 || sumValues(got) != 1 {
+		t.Errorf("Compiled() = %v; want one program", got)
+	}
+}
+
+func sumValues(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
