@@ -205,6 +205,16 @@ func (e *Experiment) StepsPerCall(k int) *Experiment {
 	return e.set(func(c *config.Config) { c.StepsPerCall = k })
 }
 
+// EvalBatchSize is the validation pass's batch (Keras'
+// validation_batch_size; config key eval_batch_size): 0 (default) is the
+// training batch size, otherwise a multiple of it. Larger batches mean
+// fewer backend calls and better use of a GPU; the validation loss is
+// still the mean of the losses of every batch_size samples, as the
+// study computed it.
+func (e *Experiment) EvalBatchSize(n int) *Experiment {
+	return e.set(func(c *config.Config) { c.EvalBatchSize = n })
+}
+
 // Precision is the compute type: "float32" (default) or "bfloat16" (mixed
 // precision: bf16 convolutions and activations, float32 variables, batch
 // norm statistics, loss and optimizer state; see models.ComputeDType).

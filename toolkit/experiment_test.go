@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -246,5 +247,31 @@ func TestStepsPerCallSameLogs(t *testing.T) {
 				t.Error("3 steps per call wrote other results than one step per call")
 			}
 		})
+	}
+}
+
+// A larger validation batch (eval_batch_size) logs what batch_size at a
+// time logs, on gofast with the small CNN, device augmentation and MFE
+// (a loss that depends on the batch's composition): 42 validation samples
+// 24 or 40 a call (the last call padded) against 8.
+func TestEvalBatchSizeSameLog(t *testing.T) {
+	run := func(eval int) *runlog.Log {
+		res, err := tiny(t).Loss("MFE", "MSFE").AugmentOn("device").EvalBatchSize(eval).Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Free()
+		return res.Log
+	}
+	want := run(0)
+	for _, eval := range []int{24, 40} {
+		got := run(eval)
+		if got.VarDict.EvalBatchSize != eval {
+			t.Errorf("var_dict eval_batch_size %d, want %d", got.VarDict.EvalBatchSize, eval)
+		}
+		if !reflect.DeepEqual(got.Results.ValidLoss, want.Results.ValidLoss) || !reflect.DeepEqual(got.Y, want.Y) ||
+			!reflect.DeepEqual(got.Run.ValidScores, want.Run.ValidScores) {
+			t.Errorf("eval_batch_size %d: valid loss %v; with batch_size 8 %v", eval, got.Results.ValidLoss, want.Results.ValidLoss)
+		}
 	}
 }

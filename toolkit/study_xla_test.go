@@ -124,7 +124,7 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
 					x := graph.Parameter(g, "logits", logits)
 					y := graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, logits.Dimensions[0], 1))
-					return []*graph.Node{train.EvalLoss(lossFn, rows)(x, y)}
+					return []*graph.Node{train.EvalLoss(lossFn, rows, cfg.BatchSize)(x, y)}
 				})
 			}
 		}

@@ -61,7 +61,8 @@ func TestBenchBadFlags(t *testing.T) {
 func TestStudyCommand(t *testing.T) {
 	dir := t.TempDir()
 	out, progress, err := runCLI(t, "study", "--dataset", "shapes-study", "--model", "small_cnn", "--pretrained", "false",
-		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--drop-last", "--parallel", "2", "--steps-per-call", "4", "--logdir", dir)
+		"--epochs", "1", "--image-size", "16", "--methods", "baseline,MSFE", "--augment-on", "device", "--drop-last", "--parallel", "2", "--steps-per-call", "4",
+		"--eval-batch-size", "64", "--logdir", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +76,8 @@ func TestStudyCommand(t *testing.T) {
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "MSFE.json"))
 	if err != nil || !strings.Contains(string(data), `"augment_on":"device"`) || !strings.Contains(string(data), `"drop_last":true`) ||
-		!strings.Contains(string(data), `"steps_per_call":4`) {
-		t.Errorf("MSFE log: %v, augment_on device, drop_last true or steps_per_call 4 not in its var_dict", err)
+		!strings.Contains(string(data), `"steps_per_call":4`) || !strings.Contains(string(data), `"eval_batch_size":64`) {
+		t.Errorf("MSFE log: %v, augment_on device, drop_last true, steps_per_call 4 or eval_batch_size 64 not in its var_dict", err)
 	}
 	for _, want := range []string{"graph compiles"} {
 		if !strings.Contains(out, want) {
@@ -94,5 +95,8 @@ func TestStudyCommand(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "study", "--steps-per-call", "17", "--logdir", dir); err == nil || !strings.Contains(err.Error(), `"steps_per_call"`) {
 		t.Errorf("--steps-per-call 17: %v", err)
+	}
+	if _, _, err := runCLI(t, "study", "--eval-batch-size", "48", "--logdir", dir); err == nil || !strings.Contains(err.Error(), `"eval_batch_size"`) {
+		t.Errorf("--eval-batch-size 48 (batch 32): %v", err)
 	}
 }

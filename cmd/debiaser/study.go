@@ -26,6 +26,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	augmentOn := fs.String("augment-on", "", "augment_on override: host or device (training batches augmented inside a graph on the backend)")
 	dropLast := fs.Bool("drop-last", false, "drop_last: leave out each epoch's last partial training batch (one training-step shape: one XLA compile instead of two)")
 	stepsPerCall := fs.Int("steps-per-call", 0, "steps_per_call override: training steps in one call of the backend (1 to 16; on a GPU, one wait for the device per call)")
+	evalBatch := fs.Int("eval-batch-size", 0, "eval_batch_size override: the validation pass's batch, a multiple of batch_size (fewer, larger calls of the backend; the same validation loss)")
 	methods := fs.String("methods", "", "comma-separated method names (default: all 13; see the list below)")
 	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
 	backend := fs.String("backend", "", backendUsage)
@@ -90,6 +91,9 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Sprintf("--steps-per-call %d: want 1 to %d", *stepsPerCall, config.MaxStepsPerCall)}
 	case *stepsPerCall > 0:
 		cfg.StepsPerCall = *stepsPerCall
+	}
+	if *evalBatch != 0 {
+		cfg.EvalBatchSize = *evalBatch
 	}
 	if *backend != "" {
 		cfg.Backend = *backend

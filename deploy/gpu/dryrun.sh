@@ -53,7 +53,7 @@ grep -q "STUB debiaser-xla bench .*--batches 128 --variants default .*XLA_FLAGS=
   fail "profile.sh did not run the bench with CUDA graphs off"
 [ "$(ls "$tmp/out"/bench-flags-*.json | wc -l)" = 5 ] || fail "profile.sh did not run the 5 XLA flag sets"
 grep -q "STUB debiaser-xla-async study" "$tmp/out/profile.log" || fail "profile.sh did not run the async study"
-grep -q "STUB debiaser-xla study .*--steps-per-call 4" "$tmp/out/profile.log" || fail "profile.sh did not run the study with 4 steps per call"
+grep -q "STUB debiaser-xla study .*--steps-per-call 4 --eval-batch-size 512" "$tmp/out/profile.log" || fail "profile.sh did not run the study with 4 steps per call and one validation call"
 tar tzf "$tmp/out/xla-dump.tgz" | grep -q after_optimizations || fail "xla-dump.tgz lacks the optimised HLO"
 if tar tzf "$tmp/out/xla-dump.tgz" | grep -q ptx; then fail "xla-dump.tgz holds more than the HLO"; fi
 (cd "$tmp/repo" && PATH="$tmp/path:$PATH" PLUGIN="$tmp/plugin.so" PYTHON="$tmp/path/python3" OUT="$tmp/out" BUDGET=120 \

@@ -23,7 +23,8 @@
 #      runtime fusion. A flag this XLA does not know stops that process at once (logged, next set);
 #   5. the full study (13 methods x 50 epochs, shapes-study data, --parallel 4): the usual build
 #      (unmeasured since the last call: the batch-norm op by default, variables initialised once,
-#      one read per step), then with 4 training steps per call (--steps-per-call 4), then the async
+#      one read per step, programs shared), then with fewer calls of the backend (4 training steps
+#      per call, the 500 validation images in one call: --eval-batch-size 512), then the async
 #      build, and their summaries (the same numbers?).
 # $OUT (or out/gpu) gets profile.log, bench-wait.json, bench-async.json, xla-dump.tgz,
 # autotune.txt, ncu-ours.csv, torch-kernels.csv, bench-flags-N.json; everything is printed.
@@ -126,8 +127,8 @@ if want 5; then
   }
   log "5a. full study, --parallel 4, the usual build"
   study 200 "$bin" /tmp/debiaser-study-wait
-  log "5b. full study, --parallel 4, 4 training steps per call"
-  study 200 "$bin" /tmp/debiaser-study-steps4 --steps-per-call 4
+  log "5b. full study, --parallel 4, 4 training steps per call, the validation set in one call"
+  study 200 "$bin" /tmp/debiaser-study-steps4 --steps-per-call 4 --eval-batch-size 512
   log "5c. full study, --parallel 4, the async build"
   [ -x "$async" ] && study 200 "$async" /tmp/debiaser-study-async
   for d in /tmp/debiaser-study-wait /tmp/debiaser-study-steps4 /tmp/debiaser-study-async; do

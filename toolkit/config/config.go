@@ -54,7 +54,15 @@ type Config struct {
 	// once per batch, which matters on a GPU where each call waits for the
 	// device. The arithmetic is that of single steps; the batches left over
 	// at an epoch's end run one at a time. 0 or 1: one step per call.
-	StepsPerCall     int    `json:"steps_per_call"`
+	StepsPerCall int `json:"steps_per_call"`
+	// EvalBatchSize is the batch of the validation pass (Keras'
+	// validation_batch_size): 0 is batch_size; otherwise a multiple of it.
+	// Larger batches mean fewer calls of the backend and better use of a
+	// GPU. The validation loss stays the study's: the mean of the loss of
+	// every batch_size samples, weighted by their count, as if evaluated
+	// batch_size at a time (the losses that depend on a batch's
+	// composition, MFE and MSFE, would otherwise change).
+	EvalBatchSize    int    `json:"eval_batch_size"`
 	SamplingStrategy string `json:"sampling_strategy"`
 	// SamplingWeight is the per-sample weight of weighted sampling:
 	// "inverse" (1/n_c, torchsampler's) or "inverse_sqrt" (1/sqrt(n_c)).

@@ -132,6 +132,8 @@ func TestValidate(t *testing.T) {
 		{"augment_on", func(c *Config) { c.AugmentOn = "gpu" }},
 		{"steps_per_call", func(c *Config) { c.StepsPerCall = 17 }},
 		{"steps_per_call", func(c *Config) { c.StepsPerCall = -1 }},
+		{"eval_batch_size", func(c *Config) { c.EvalBatchSize = 48 }}, // batch_size 32
+		{"eval_batch_size", func(c *Config) { c.EvalBatchSize = -32 }},
 		{"dropout", func(c *Config) { c.Dropout = 1 }},
 		{"beta", func(c *Config) { c.Beta = 1 }},
 		{"gamma", func(c *Config) { c.Gamma = -1 }},
@@ -152,6 +154,11 @@ func TestValidate(t *testing.T) {
 	}
 	if err := Defaults().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+	c := Defaults()
+	c.EvalBatchSize = 4 * c.BatchSize
+	if err := c.Validate(); err != nil {
+		t.Errorf("eval_batch_size %d, batch_size %d: %v", c.EvalBatchSize, c.BatchSize, err)
 	}
 	for _, tt := range tests {
 		c := Defaults()

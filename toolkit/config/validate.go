@@ -29,6 +29,9 @@ func (c Config) Validate() error {
 	if c.StepsPerCall < 0 || c.StepsPerCall > MaxStepsPerCall {
 		bad("steps_per_call", "must be in [1, %d] (0: 1), got %d", MaxStepsPerCall, c.StepsPerCall)
 	}
+	if c.EvalBatchSize < 0 || (c.BatchSize > 0 && c.EvalBatchSize%c.BatchSize != 0) {
+		bad("eval_batch_size", "must be a multiple of batch_size %d (0: batch_size), got %d", c.BatchSize, c.EvalBatchSize)
+	}
 	if !slices.Contains([]string{"", SamplingNone, SamplingWeighted, SamplingOversampling, SamplingUndersampling}, c.SamplingStrategy) {
 		bad("sampling_strategy", "unknown %q (valid: none, weighted, oversampling, undersampling)", c.SamplingStrategy)
 	}

@@ -2,9 +2,13 @@ package train
 
 import (
 	gocontext "context"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/debiaser/debiaser/toolkit/data"
 	"github.com/debiaser/debiaser/toolkit/internal/livecount"
@@ -68,12 +72,7 @@ func TestPadValid(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				byName := map[string]int{} // "debiaser/eval#1" counts as "debiaser/eval"
-				for name, n := range counted.Compiled() {
-					name, _, _ = strings.Cut(name, "#")
-					byName[name] += n
-				}
-				return res, byName
+				return res, compiledByName(counted)
 			}
 			res, compiled := run(tc.pad)
 			if compiled["debiaser/eval"] != tc.forward || compiled["debiaser/eval_loss_padded"] != tc.lpad {
@@ -93,4 +92,96 @@ func TestPadValid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEvalBatchSize: validating eval_batch_size samples at a time logs
+// what batch_size at a time logs: the predictions and scores, and the
+// validation loss, which stays the mean of the losses of every batch_size
+// samples (checked with a loss that depends on the batch's composition,
+// where one loss per larger batch would differ). Fewer forward calls:
+// counted by the batches the Batcher makes.
+func TestEvalBatchSize(t *testing.T) {
+	// The square of the batch's mean cross-entropy: not a mean over samples.
+	squaredMean := func(labels, predictions []*graph.Node) *graph.Node {
+		return graph.Square(graph.ReduceAllMean(ceLoss(labels, predictions)))
+	}
+	for _, tc := range []struct {
+		name       string
+		valid      *data.Dataset
+		eval       int // eval_batch_size, batch_size 8
+		evalCalls  int // validation batches an epoch
+		forwardPgs int // forward programs compiled
+	}{
+		{"15 samples in batches of 8", toyData(10, 5, 2), 0, 2, 1},
+		{"15 samples in one batch of 16", toyData(10, 5, 2), 16, 1, 1},
+		{"40 samples in batches of 16, the last padded", toyData(25, 15, 2), 16, 3, 1},
+		{"40 samples in batches of 24, the last padded", toyData(25, 15, 2), 24, 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(eval int) (*Result, *countingBatcher, map[string]int) {
+				s := testSetup(t, "")
+				s.Valid, s.Loss, s.PadValid = tc.valid, squaredMean, true
+				s.Config.EvalBatchSize, s.Config.Epochs = eval, 2
+				b := &countingBatcher{Batcher: flatBatcher{s.Train, s.Valid}}
+				counted := livecount.Wrap(s.Backend)
+				s.Batcher, s.Backend = b, counted
+				res, err := Run(gocontext.Background(), s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res, b, compiledByName(counted)
+			}
+			res, b, compiled := run(tc.eval)
+			if b.valid != 2*tc.evalCalls || compiled["debiaser/eval"] != tc.forwardPgs {
+				t.Errorf("%d validation batches in 2 epochs, forward programs %v; want %d and %d", b.valid, compiled, 2*tc.evalCalls, tc.forwardPgs)
+			}
+			// The validation loss from the logged probabilities: the squared
+			// mean cross-entropy of every 8 samples, weighted by their count.
+			l := res.Log
+			var sum float64
+			for start := 0; start < len(l.Run.ValidScores); start += 8 {
+				var ce float64
+				end := min(start+8, len(l.Run.ValidScores))
+				for i := start; i < end; i++ {
+					ce -= math.Log(l.Run.ValidScores[i][tc.valid.Labels[i]])
+				}
+				ce /= float64(end - start)
+				sum += ce * ce * float64(end-start)
+			}
+			fromScores := sum / float64(len(l.Run.ValidScores))
+			if got := l.Results.ValidLoss[l.Run.BestEpoch]; math.Abs(got-fromScores) > 1e-4*fromScores {
+				t.Errorf("validation loss %v at the best epoch; from the logged probabilities %v", got, fromScores)
+			}
+			ref, _, _ := run(0)
+			got, want := res.Log, ref.Log
+			if !reflect.DeepEqual(got.Results, want.Results) || !reflect.DeepEqual(got.Y, want.Y) ||
+				!reflect.DeepEqual(got.Run.ValidScores, want.Run.ValidScores) {
+				t.Errorf("eval_batch_size %d logs other results: valid loss %v, with batch_size %v", tc.eval, got.Results.ValidLoss, want.Results.ValidLoss)
+			}
+		})
+	}
+}
+
+// countingBatcher counts the validation batches it makes.
+type countingBatcher struct {
+	Batcher
+	valid int
+}
+
+func (c *countingBatcher) Batch(idx []int, epoch, position int, train bool) (*tensors.Tensor, *tensors.Tensor, error) {
+	if !train {
+		c.valid++
+	}
+	return c.Batcher.Batch(idx, epoch, position, train)
+}
+
+// compiledByName is the programs compiled through b by graph name, the
+// "#N" suffix left out ("debiaser/eval#1" counts as "debiaser/eval").
+func compiledByName(b *livecount.Backend) map[string]int {
+	byName := map[string]int{}
+	for name, n := range b.Compiled() {
+		name, _, _ = strings.Cut(name, "#")
+		byName[name] += n
+	}
+	return byName
 }

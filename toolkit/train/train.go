@@ -475,14 +475,19 @@ func (r *runner) trainIndices(epoch int) ([]int, error) {
 // steps, an evaluation step's outputs are read after the next one is
 // dispatched (lagged).
 func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) (loss float64, yTrue, yPred []int, scores [][]float64, err error) {
-	bs := r.Config.BatchSize
+	// Batches of eb samples (config.EvalBatchSize), each loss of bs of
+	// them (EvalLoss's chunks).
+	bs, eb := r.Config.BatchSize, r.evalBatch()
 	c := r.numClasses
 	pending := lagged[stepOut]{read: func(p stepOut) error {
 		defer r.freeStep(p)
 		vals := tensors.MustCopyFlatData[float32](p.out[len(p.out)-1])
-		n := min(bs, ds.Len()-p.b)
-		loss += float64(vals[0]) * float64(n)
-		probs := vals[1:]
+		n := min(eb, ds.Len()-p.b)
+		chunks := (n + bs - 1) / bs
+		for i := range chunks {
+			loss += float64(vals[i]) * float64(min(bs, n-i*bs))
+		}
+		probs := vals[chunks:]
 		for k := range n {
 			row := make([]float64, c)
 			best := 0
@@ -499,17 +504,17 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 		return nil
 	}, drop: r.freeStep}
 	defer pending.discard()
-	for start := 0; start < ds.Len(); start += bs {
+	for start := 0; start < ds.Len(); start += eb {
 		if err := goctx.Err(); err != nil {
 			return 0, nil, nil, nil, err
 		}
-		batch := make([]int, 0, bs)
-		for i := start; i < min(start+bs, ds.Len()); i++ {
+		batch := make([]int, 0, eb)
+		for i := start; i < min(start+eb, ds.Len()); i++ {
 			batch = append(batch, i)
 		}
 		n := len(batch) // the batch's samples; more rows when padded
-		if r.PadValid && n < bs && ds.Len() >= bs {
-			for len(batch) < bs {
+		if r.PadValid && n < eb && ds.Len() >= eb {
+			for len(batch) < eb {
 				batch = append(batch, batch[n-1])
 			}
 		}
@@ -533,11 +538,21 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 	return loss / float64(ds.Len()), yTrue, yPred, scores, nil
 }
 
+// evalBatch is the validation pass's batch size (config.EvalBatchSize;
+// 0: the training batch size).
+func (r *runner) evalBatch() int {
+	if r.Config.EvalBatchSize > 0 {
+		return r.Config.EvalBatchSize
+	}
+	return r.Config.BatchSize
+}
+
 // evalStep runs the model in inference mode on a batch, then the loss
 // and the class probabilities of the logits of its first n samples (all
 // of them unless the batch is padded; the programs are built on first
 // use); the outputs are the logits (left on the device) and the float32
-// [1+n*C] of the loss and the probabilities.
+// vector of the losses of every batch_size of the n rows (one unless
+// eval_batch_size is larger) and the n*C probabilities.
 func (r *runner) evalStep(images, labels *tensors.Tensor, n int) ([]*tensors.Tensor, error) {
 	if r.evalForward == nil {
 		forward := func(ctx *context.Context, images *graph.Node) *graph.Node {
@@ -555,14 +570,14 @@ func (r *runner) evalStep(images, labels *tensors.Tensor, n int) ([]*tensors.Ten
 		if r.evalLossPad != nil {
 			r.evalLossPad.Finalize()
 		}
-		exec, err := graph.NewExec(r.Backend, EvalLoss(r.Loss, n))
+		exec, err := graph.NewExec(r.Backend, EvalLoss(r.Loss, n, r.Config.BatchSize))
 		if err != nil {
 			return nil, err
 		}
 		r.evalLossPad, r.evalLossPadN = exec.WithName("debiaser/eval_loss_padded"), n
 	}
 	if !padded && r.evalLoss == nil {
-		exec, err := graph.NewExec(r.Backend, EvalLoss(r.Loss, 0))
+		exec, err := graph.NewExec(r.Backend, EvalLoss(r.Loss, 0, r.Config.BatchSize))
 		if err != nil {
 			return nil, err
 		}
@@ -707,18 +722,34 @@ func (r *runner) freePrograms() {
 // logits as the trainer computes it (loss's value, averaged when it is not
 // a scalar; no regularisation) and the class probabilities, as LossAnd
 // puts them. rows > 0 takes the first rows of a padded batch
-// (Setup.PadValid) and drops the others.
-func EvalLoss(loss losses.LossFn, rows int) func(logits, labels *graph.Node) *graph.Node {
+// (Setup.PadValid) and drops the others. chunk > 0 smaller than the
+// batch computes one loss per chunk rows (the last chunk may be shorter),
+// as if the batch had been evaluated chunk rows at a time
+// (config.EvalBatchSize): the output starts with those losses, in order.
+func EvalLoss(loss losses.LossFn, rows, chunk int) func(logits, labels *graph.Node) *graph.Node {
 	return func(logits, labels *graph.Node) *graph.Node {
 		if rows > 0 {
 			logits = graph.Slice(logits, graph.AxisRange(0, rows))
 			labels = graph.Slice(labels, graph.AxisRange(0, rows))
 		}
-		l := loss([]*graph.Node{labels}, []*graph.Node{logits})
-		if !l.Shape().IsScalar() {
-			l = graph.ReduceAllMean(l)
+		lossOf := func(logits, labels *graph.Node) *graph.Node {
+			l := loss([]*graph.Node{labels}, []*graph.Node{logits})
+			if !l.Shape().IsScalar() {
+				l = graph.ReduceAllMean(l)
+			}
+			return l
 		}
-		return LossAnd(l, graph.Softmax(logits, -1))
+		n := logits.Shape().Dimensions[0]
+		if chunk <= 0 || chunk >= n {
+			return LossAnd(lossOf(logits, labels), graph.Softmax(logits, -1))
+		}
+		parts := make([]*graph.Node, 0, (n+chunk-1)/chunk+1)
+		for start := 0; start < n; start += chunk {
+			r := graph.AxisRange(start, min(start+chunk, n))
+			parts = append(parts, graph.Reshape(graph.ConvertDType(lossOf(graph.Slice(logits, r), graph.Slice(labels, r)), dtypes.Float32), 1))
+		}
+		parts = append(parts, graph.Reshape(graph.ConvertDType(graph.Softmax(logits, -1), dtypes.Float32), -1))
+		return graph.Concatenate(parts, 0)
 	}
 }
 
