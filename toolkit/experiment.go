@@ -49,7 +49,10 @@ type Experiment struct {
 	// values from runs that started alike before it (see
 	// train.InitialValues) instead of inputs' own.
 	initial *train.InitialValues
-	err     error
+	// wholeModel evaluates through the whole model even with a frozen
+	// backbone (tests compare it with train.Setup.Frozen's split).
+	wholeModel bool
+	err        error
 }
 
 // New starts from the study's baseline recipe (config.Defaults) on the
@@ -469,6 +472,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		CheckpointDir: ckpt,
 		Resume:        e.resume,
 		PadValid:      true, // every model of toolkit/models is per-sample in inference mode
+		Frozen:        frozenSplit(model, e.wholeModel),
 		RestoreBest:   e.restoreBest,
 		Progress:      e.progress,
 	})
@@ -477,6 +481,16 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		res.Log, res.Context = out.Log, out.Context
 	}
 	return res, runErr
+}
+
+// frozenSplit is the model's backbone and head for train.Setup.Frozen when
+// the backbone is frozen (full=false): its features of the validation
+// images are then computed once per run. Nil when the backbone trains.
+func frozenSplit(m *models.Model, whole bool) *train.Split {
+	if m.Options.Full || whole {
+		return nil
+	}
+	return &train.Split{Backbone: m.BackboneFn, Head: m.HeadFn}
 }
 
 // batchMaker makes the batch of the samples at indices, starting at

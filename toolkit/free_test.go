@@ -3,11 +3,14 @@ package toolkit
 import (
 	gocontext "context"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/gobackend"
 	"github.com/debiaser/debiaser/toolkit/internal/livecount"
+	"github.com/debiaser/debiaser/toolkit/runlog"
 	"github.com/debiaser/debiaser/toolkit/sweep"
 	"github.com/debiaser/debiaser/toolkit/train"
 )
@@ -129,5 +132,53 @@ func TestSearchSharesInitialValues(t *testing.T) {
 	}
 	if iv.Hits() != 2 {
 		t.Errorf("2 configurations x 2 folds: %d runs copied initial values, want 2", iv.Hits())
+	}
+}
+
+// With a frozen backbone (full=false) the validation pass computes the
+// backbone's features of each validation batch once per run and only the
+// head in every epoch (train.Setup.Frozen), and logs what the whole model
+// logs epoch after epoch: small CNN and ResNet-18 (bfloat16) on gofast,
+// MFE, 42 validation images 16 a call (3 calls, the last padded), 3 epochs.
+func TestFrozenBackboneFeaturesOnce(t *testing.T) {
+	for _, tc := range []struct {
+		model, precision string
+	}{{"small_cnn", "float32"}, {"resnet18", "bfloat16"}} {
+		t.Run(tc.model, func(t *testing.T) {
+			run := func(whole bool) (*runlog.Log, map[string]int) {
+				g, err := gobackend.NewBackend("")
+				if err != nil {
+					t.Fatal(err)
+				}
+				counted := livecount.Wrap(g)
+				defer counted.Finalize()
+				e := tiny(t).Model(tc.model, false, false).Set("precision", tc.precision).Epochs(3).
+					Loss("MFE", "MSFE").EvalBatchSize(16).UseBackend(counted)
+				e.wholeModel = whole
+				res, err := e.Run(gocontext.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Free()
+				calls := map[string]int{}
+				for name, n := range counted.Executed() {
+					name, _, _ = strings.Cut(name, "#")
+					calls[name] += n
+				}
+				return res.Log, calls
+			}
+			got, calls := run(false)
+			want, wholeCalls := run(true)
+			if calls["debiaser/eval_backbone"] != 3 || calls["debiaser/eval_head"] != 9 || calls["debiaser/eval"] != 0 {
+				t.Errorf("split: calls %v; want debiaser/eval_backbone x3 (once a validation batch), debiaser/eval_head x9", calls)
+			}
+			if wholeCalls["debiaser/eval"] != 9 || wholeCalls["debiaser/eval_backbone"] != 0 {
+				t.Errorf("whole model: calls %v; want debiaser/eval x9", wholeCalls)
+			}
+			if !reflect.DeepEqual(got.Results.ValidLoss, want.Results.ValidLoss) || !reflect.DeepEqual(got.Y, want.Y) ||
+				!reflect.DeepEqual(got.Run.ValidScores, want.Run.ValidScores) {
+				t.Errorf("split: valid loss %v; whole model %v", got.Results.ValidLoss, want.Results.ValidLoss)
+			}
+		})
 	}
 }

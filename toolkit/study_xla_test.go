@@ -102,12 +102,33 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 					return []*graph.Node{train.MultiStep(model.Fn, lossFn, opt, 1, out)(ctx.Checked(false), inputs(g, batch.train))}
 				})
 			}
-			if batch.suffix == "" {
+			if batch.suffix == "" && cfg.Full {
 				step = "eval"
 				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
 					ectx := ctx.Checked(false)
 					ectx.SetTraining(g, false)
 					out := model.Fn(ectx, nil, inputs(g, batch.eval)[:1])[0]
+					logits = out.Shape()
+					return []*graph.Node{out}
+				})
+			}
+			if batch.suffix == "" && !cfg.Full {
+				// A frozen backbone (train.Setup.Frozen): its features of a
+				// validation batch, once a run, then the head every epoch.
+				var features shapes.Shape
+				step = "eval"
+				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
+					ectx := ctx.Checked(false)
+					ectx.SetTraining(g, false)
+					out := model.BackboneFn(ectx, inputs(g, batch.eval)[0])
+					features = out.Shape()
+					return []*graph.Node{out}
+				})
+				step = "eval head"
+				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
+					ectx := ctx.Checked(false)
+					ectx.SetTraining(g, false)
+					out := model.HeadFn(ectx, graph.Parameter(g, "features", features))
 					logits = out.Shape()
 					return []*graph.Node{out}
 				})
@@ -133,8 +154,8 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 }
 
 // The study's methods share the programs they have in common, and only
-// those: all evaluate with one forward program (the last validation batch
-// is padded to a full one), the sampling methods train with the baseline's step, the
+// those: all evaluate with one backbone program (the last validation
+// batch is padded to a full one) and one head program, the sampling methods train with the baseline's step, the
 // methods that keep the cross-entropy compute its loss with one program;
 // each loss and each regulariser trains with a program of its own. A
 // per-run value written into the graph (a seed, a count) would silently
@@ -151,12 +172,14 @@ func TestStudyProgramsShared(t *testing.T) {
 		for step, k := range keys[m.Name] {
 			total++
 			distinct[k] = true
-			if !strings.HasPrefix(step, "eval loss") {
+			if !strings.HasPrefix(step, "eval loss") && step != "eval head" {
 				large[k] = true
 			}
 		}
-		if keys[m.Name]["eval"] == "" || keys[m.Name]["eval"] != baseline["eval"] {
-			t.Errorf("%s: the evaluation forward program is not the baseline's", m.Name)
+		for _, step := range []string{"eval", "eval head"} {
+			if keys[m.Name][step] == "" || keys[m.Name][step] != baseline[step] {
+				t.Errorf("%s: %s is not the baseline's", m.Name, step)
+			}
 		}
 		if _, ok := keys[m.Name]["eval partial"]; ok {
 			t.Errorf("%s: a forward program for the partial validation batch", m.Name)
@@ -173,5 +196,5 @@ func TestStudyProgramsShared(t *testing.T) {
 	if keys["weighted random sampling"]["train partial"] != baseline["train partial"] {
 		t.Error("weighted random sampling (the baseline's epoch size) does not share its partial batch's step")
 	}
-	t.Logf("%d methods: %d programs, %d distinct; of those with the model (training and forward steps) %d distinct", len(keys), total, len(distinct), len(large))
+	t.Logf("%d methods: %d programs, %d distinct; of those with the backbone (training steps, evaluation's features) %d distinct", len(keys), total, len(distinct), len(large))
 }

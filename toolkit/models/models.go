@@ -198,20 +198,41 @@ func (m *Model) dropout() float64 {
 // NHWC batch [batch, H, W, 3] (any float dtype; it is cast to the compute
 // dtype); the one output is the float32 logits [batch, n_class]. Variables live below ctx's scope with PyTorch's module
 // names ("/layer1/0/conv1/weight", ...). It may panic (graph building);
-// call Init first to get loading problems as errors.
+// call Init first to get loading problems as errors. Fn is
+// HeadFn(BackboneFn(images)).
 func (m *Model) Fn(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
 	_ = spec
+	return []*graph.Node{m.HeadFn(ctx, m.BackboneFn(ctx, inputs[0]))}
+}
+
+// BackboneFn is the first part of Fn: the backbone's pooled features
+// [batch, Architecture.Features] of an NHWC batch, in the compute dtype.
+// With a frozen backbone (Options.Full false) they are Fn's features in
+// training and inference graphs alike (batch norm uses its running
+// averages, stochastic depth is off) and carry no gradient: no training
+// step changes them, so the features of an image that is not augmented
+// can be computed once and kept.
+func (m *Model) BackboneFn(ctx *context.Context, images *graph.Node) *graph.Node {
 	// Variables may already exist (Init, a checkpoint): reuse them.
 	ctx = ctx.Checked(false)
-	g := inputs[0].Graph()
-	b := &builder{m: m, g: g, base: ctx.Scope(), trainBackbone: m.Options.Full && ctx.IsTraining(g)}
-	x := b.toCompute(inputs[0])
-	features := m.arch.backbone(b, ctx, x)
+	b := m.newBuilder(ctx, images.Graph())
+	features := m.arch.backbone(b, ctx, b.toCompute(images))
 	if !m.Options.Full {
 		// Frozen backbone: no gradient is computed through it at all.
 		features = graph.StopGradient(features)
 	}
-	return []*graph.Node{b.head(ctx, features)}
+	return features
+}
+
+// HeadFn is the second part of Fn: the study's head on pooled features
+// (BackboneFn's), the float32 logits [batch, n_class].
+func (m *Model) HeadFn(ctx *context.Context, features *graph.Node) *graph.Node {
+	ctx = ctx.Checked(false)
+	return m.newBuilder(ctx, features.Graph()).head(ctx, features)
+}
+
+func (m *Model) newBuilder(ctx *context.Context, g *graph.Graph) *builder {
+	return &builder{m: m, g: g, base: ctx.Scope(), trainBackbone: m.Options.Full && ctx.IsTraining(g)}
 }
 
 // Init creates the model's variables in ctx by building its graph once (not

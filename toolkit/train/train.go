@@ -102,6 +102,13 @@ type Setup struct {
 	// toolkit/models: batch norm uses its running averages then). Padding
 	// applies when the validation set holds at least one full batch.
 	PadValid bool
+	// Frozen, when set, is the Model split where its variables stop
+	// changing (a frozen backbone): the validation pass runs
+	// Frozen.Backbone on each validation batch once per run, keeps its
+	// output on the device, and in every epoch runs Frozen.Head on it.
+	// Head(Backbone(images)) must be the Model's output in inference mode,
+	// and Backbone must not depend on anything a training step changes.
+	Frozen *Split
 	// RestoreBest puts the best epoch's variables back at the end when
 	// early stopping ran (patience > 0).
 	RestoreBest bool
@@ -113,6 +120,13 @@ type Setup struct {
 	// sequential makes each training batch just before its step instead
 	// of one step ahead on a goroutine (tests compare the two).
 	sequential bool
+}
+
+// Split is a model in two parts (Setup.Frozen): Backbone maps a batch of
+// images to features, Head maps features to the logits.
+type Split struct {
+	Backbone func(ctx *context.Context, images *graph.Node) *graph.Node
+	Head     func(ctx *context.Context, features *graph.Node) *graph.Node
 }
 
 // Result is a finished (or stopped) run.
@@ -186,7 +200,12 @@ type runner struct {
 	// probabilities: two programs, so that runs with the same model and
 	// other losses (a study's methods) share the large one.
 	evalForward *context.Exec
-	evalLoss    *graph.Exec
+	// With Setup.Frozen, evalBackbone and evalHead replace evalForward, and
+	// features keeps evalBackbone's output by validation batch (its first
+	// sample) for the rest of the run.
+	evalBackbone, evalHead *context.Exec
+	features               map[int]*tensors.Tensor
+	evalLoss               *graph.Exec
 	// evalLossPad is evalLoss of the first rows of a padded batch
 	// (Setup.PadValid), for evalLossPadN rows.
 	evalLossPad  *graph.Exec
@@ -522,7 +541,7 @@ func (r *runner) evaluate(goctx gocontext.Context, ds *data.Dataset, epoch int) 
 		if err != nil {
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
 		}
-		out, err := r.evalStep(images, labels, n)
+		out, err := r.evalStep(images, labels, n, start)
 		if err != nil {
 			r.release(images, labels)
 			return 0, nil, nil, nil, fmt.Errorf("train: evaluate: %w", err)
@@ -553,8 +572,8 @@ func (r *runner) evalBatch() int {
 // use); the outputs are the logits (left on the device) and the float32
 // vector of the losses of every batch_size of the n rows (one unless
 // eval_batch_size is larger) and the n*C probabilities.
-func (r *runner) evalStep(images, labels *tensors.Tensor, n int) ([]*tensors.Tensor, error) {
-	if r.evalForward == nil {
+func (r *runner) evalStep(images, labels *tensors.Tensor, n, start int) ([]*tensors.Tensor, error) {
+	if r.Frozen == nil && r.evalForward == nil {
 		forward := func(ctx *context.Context, images *graph.Node) *graph.Node {
 			ctx.SetTraining(images.Graph(), false)
 			return r.Model(ctx, nil, []*graph.Node{images})[0]
@@ -583,7 +602,13 @@ func (r *runner) evalStep(images, labels *tensors.Tensor, n int) ([]*tensors.Ten
 		}
 		r.evalLoss = exec.WithName("debiaser/eval_loss")
 	}
-	logits, err := r.evalForward.Exec1(images)
+	var logits *tensors.Tensor
+	var err error
+	if r.Frozen != nil {
+		logits, err = r.frozenForward(images, start)
+	} else {
+		logits, err = r.evalForward.Exec1(images)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -597,6 +622,44 @@ func (r *runner) evalStep(images, labels *tensors.Tensor, n int) ([]*tensors.Ten
 		return nil, err
 	}
 	return []*tensors.Tensor{logits, out}, nil
+}
+
+// frozenForward is the logits of a validation batch through Setup.Frozen:
+// the backbone's features of the batch starting at sample start, computed
+// the first time and kept, then the head.
+func (r *runner) frozenForward(images *tensors.Tensor, start int) (*tensors.Tensor, error) {
+	newExec := func(name string, fn func(*context.Context, *graph.Node) *graph.Node) (*context.Exec, error) {
+		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), func(ctx *context.Context, x *graph.Node) *graph.Node {
+			ctx.SetTraining(x.Graph(), false)
+			return fn(ctx, x)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return exec.WithName(name), nil
+	}
+	var err error
+	if r.evalBackbone == nil {
+		if r.evalBackbone, err = newExec("debiaser/eval_backbone", r.Frozen.Backbone); err != nil {
+			return nil, err
+		}
+	}
+	if r.evalHead == nil {
+		if r.evalHead, err = newExec("debiaser/eval_head", r.Frozen.Head); err != nil {
+			return nil, err
+		}
+	}
+	features, ok := r.features[start]
+	if !ok {
+		if features, err = r.evalBackbone.Exec1(images); err != nil {
+			return nil, err
+		}
+		if r.features == nil {
+			r.features = map[int]*tensors.Tensor{}
+		}
+		r.features[start] = features
+	}
+	return r.evalHead.Exec1(features)
 }
 
 // stepOut is a dispatched call: its first batch (b: the batch's number
@@ -716,6 +779,16 @@ func (r *runner) freePrograms() {
 		r.evalLossPad.Finalize()
 		r.evalLossPad = nil
 	}
+	for _, e := range []**context.Exec{&r.evalBackbone, &r.evalHead} {
+		if *e != nil {
+			(*e).Finalize()
+			*e = nil
+		}
+	}
+	for _, f := range r.features {
+		freeAll(f)
+	}
+	r.features = nil
 }
 
 // EvalLoss is an evaluation step's second program: the loss of a batch's

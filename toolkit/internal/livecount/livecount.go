@@ -26,11 +26,12 @@ type Backend struct {
 	buffers  map[backends.Buffer]struct{}
 	programs map[*executable]string
 	compiled map[string]int
+	executed map[string]int
 }
 
 // Wrap returns b counting its live buffers and programs.
 func Wrap(b backends.Backend) *Backend {
-	return &Backend{Backend: b, buffers: map[backends.Buffer]struct{}{}, programs: map[*executable]string{}, compiled: map[string]int{}}
+	return &Backend{Backend: b, buffers: map[backends.Buffer]struct{}{}, programs: map[*executable]string{}, compiled: map[string]int{}, executed: map[string]int{}}
 }
 
 // Unwrap returns the counted backend.
@@ -57,6 +58,14 @@ func (b *Backend) Compiled() map[string]int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return maps.Clone(b.compiled)
+}
+
+// Executed counts the calls of programs compiled through b so far, by
+// graph name.
+func (b *Backend) Executed() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.executed)
 }
 
 // Report lists the live programs by graph name and the live buffers by
@@ -162,7 +171,7 @@ func (bl *builder) Compile(outputs []backends.Op, shardings []*backends.Sharding
 	if err != nil {
 		return e, err
 	}
-	x := &executable{Executable: e, b: bl.b}
+	x := &executable{Executable: e, b: bl.b, name: bl.name}
 	bl.b.mu.Lock()
 	bl.b.programs[x] = bl.name
 	bl.b.compiled[bl.name]++
@@ -172,7 +181,8 @@ func (bl *builder) Compile(outputs []backends.Op, shardings []*backends.Sharding
 
 type executable struct {
 	backends.Executable
-	b *Backend
+	b    *Backend
+	name string
 }
 
 func (e *executable) Finalize() {
@@ -191,6 +201,9 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, dev backen
 	out, err := e.Executable.Execute(inputs, donate, dev)
 	if err == nil {
 		e.b.add(out...)
+		e.b.mu.Lock()
+		e.b.executed[e.name]++
+		e.b.mu.Unlock()
 	}
 	return out, err
 }

@@ -62,6 +62,9 @@ func TestCounts(t *testing.T) {
 	if got := b.Compiled(); len(got) != 1 || sumValues(got) != 1 {
 		t.Errorf("Compiled() = %v; want one program", got)
 	}
+	if got := b.Executed(); len(got) != 1 || sumValues(got) != 2 {
+		t.Errorf("Executed() = %v; want one program called twice", got)
+	}
 }
 
 func sumValues(m map[string]int) int {
