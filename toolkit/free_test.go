@@ -139,12 +139,21 @@ func TestSearchSharesInitialValues(t *testing.T) {
 // backbone's features of each validation batch once per run and only the
 // head in every epoch (train.Setup.Frozen), and logs what the whole model
 // logs epoch after epoch: small CNN and ResNet-18 (bfloat16) on gofast,
-// MFE, 42 validation images 16 a call (3 calls, the last padded), 3 epochs.
+// MFE, 42 validation images 16 a call (3 calls, the last padded), 3
+// epochs; the small CNN also with each regulariser (none may touch the
+// frozen backbone).
 func TestFrozenBackboneFeaturesOnce(t *testing.T) {
 	for _, tc := range []struct {
-		model, precision string
-	}{{"small_cnn", "float32"}, {"resnet18", "bfloat16"}} {
-		t.Run(tc.model, func(t *testing.T) {
+		model, precision, reg string
+		value                 float64
+	}{
+		{"small_cnn", "float32", config.RegNone, 0},
+		{"small_cnn", "float32", config.RegWeightDecay, 0.1},
+		{"small_cnn", "float32", config.RegL2Norm, 0},
+		{"small_cnn", "float32", config.RegMaxNorm, 0.5},
+		{"resnet18", "bfloat16", config.RegNone, 0},
+	} {
+		t.Run(tc.model+" "+tc.reg, func(t *testing.T) {
 			run := func(whole bool) (*runlog.Log, map[string]int) {
 				g, err := gobackend.NewBackend("")
 				if err != nil {
@@ -153,7 +162,7 @@ func TestFrozenBackboneFeaturesOnce(t *testing.T) {
 				counted := livecount.Wrap(g)
 				defer counted.Finalize()
 				e := tiny(t).Model(tc.model, false, false).Set("precision", tc.precision).Epochs(3).
-					Loss("MFE", "MSFE").EvalBatchSize(16).UseBackend(counted)
+					Loss("MFE", "MSFE").Regularize(tc.reg, tc.value).EvalBatchSize(16).UseBackend(counted)
 				e.wholeModel = whole
 				res, err := e.Run(gocontext.Background())
 				if err != nil {
