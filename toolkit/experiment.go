@@ -473,8 +473,11 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		Resume:        e.resume,
 		PadValid:      true, // every model of toolkit/models is per-sample in inference mode
 		Frozen:        frozenSplit(model, e.wholeModel),
-		RestoreBest:   e.restoreBest,
-		Progress:      e.progress,
+		// Training images that are the same every epoch: the frozen
+		// backbone's features of them are computed once (a linear probe).
+		FrozenTrain: !pipe.Random(),
+		RestoreBest: e.restoreBest,
+		Progress:    e.progress,
 	})
 	res.LogPath, res.Config, res.Model, res.Backend = logPath, cfg, model, backend
 	if out != nil {

@@ -225,10 +225,12 @@ func (m *Model) BackboneFn(ctx *context.Context, images *graph.Node) *graph.Node
 }
 
 // HeadFn is the second part of Fn: the study's head on pooled features
-// (BackboneFn's), the float32 logits [batch, n_class].
+// (BackboneFn's, or the same values in another float dtype: they are cast
+// to the compute dtype), the float32 logits [batch, n_class].
 func (m *Model) HeadFn(ctx *context.Context, features *graph.Node) *graph.Node {
 	ctx = ctx.Checked(false)
-	return m.newBuilder(ctx, features.Graph()).head(ctx, features)
+	b := m.newBuilder(ctx, features.Graph())
+	return b.head(ctx, b.toCompute(features))
 }
 
 func (m *Model) newBuilder(ctx *context.Context, g *graph.Graph) *builder {

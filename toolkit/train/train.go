@@ -109,6 +109,13 @@ type Setup struct {
 	// Head(Backbone(images)) must be the Model's output in inference mode,
 	// and Backbone must not depend on anything a training step changes.
 	Frozen *Split
+	// FrozenTrain, with Frozen, says the training images are the same in
+	// every epoch (the Batcher's training transforms draw nothing at
+	// random): the backbone's features of every training sample are then
+	// computed once, before the first step, and kept on the host, and each
+	// training step trains the head alone on them (a linear probe). The
+	// Batcher is asked for each training sample once.
+	FrozenTrain bool
 	// RestoreBest puts the best epoch's variables back at the end when
 	// early stopping ran (patience > 0).
 	RestoreBest bool
@@ -205,7 +212,12 @@ type runner struct {
 	// sample) for the rest of the run.
 	evalBackbone, evalHead *context.Exec
 	features               map[int]*tensors.Tensor
-	evalLoss               *graph.Exec
+	// trainFeatures are the backbone's features of every training sample
+	// with Setup.FrozenTrain (float32, featureDim a sample), made before
+	// the first step.
+	trainFeatures []float32
+	featureDim    int
+	evalLoss      *graph.Exec
 	// evalLossPad is evalLoss of the first rows of a padded batch
 	// (Setup.PadValid), for evalLossPadN rows.
 	evalLossPad  *graph.Exec
@@ -255,7 +267,7 @@ func (r *runner) run(goctx gocontext.Context) error {
 	// checkpoint, pretrained weights): the model and the optimizer reuse
 	// them instead of creating them.
 	trainCtx := r.ctx.Checked(false)
-	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.Model, r.Loss, r.Optimizer,
+	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.stepModel(), r.Loss, r.Optimizer,
 		[]metrics.Interface{perBatch(trainMetric, trainOut)}, nil)
 
 	if r.CheckpointDir != "" {
@@ -373,7 +385,16 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 	numBatches := (len(indices) + bs - 1) / bs
 	batchAt := func(b int) []int { return indices[b*bs : min((b+1)*bs, len(indices))] }
 	makeBatch := func(b int) (images, labels *tensors.Tensor, err error) {
+		if r.probe() {
+			images, labels = r.featureBatch(batchAt(b))
+			return images, labels, nil
+		}
 		return r.Batcher.Batch(batchAt(b), epoch, b*bs, true)
+	}
+	if r.probe() && r.trainFeatures == nil {
+		if err := r.makeTrainFeatures(goctx); err != nil {
+			return rec, err
+		}
 	}
 	// With steps_per_call k > 1, each run of k full batches is one call of
 	// the backend (MultiStep); the batches left over run one at a time.
@@ -662,6 +683,97 @@ func (r *runner) frozenForward(images *tensors.Tensor, start int) (*tensors.Tens
 	return r.evalHead.Exec1(features)
 }
 
+// probe reports whether training steps train the head alone on kept
+// features (Setup.FrozenTrain).
+func (r *runner) probe() bool { return r.Frozen != nil && r.FrozenTrain }
+
+// stepModel is the model the training steps run: Setup.Model, or with
+// Setup.FrozenTrain the head alone, on a batch of features.
+func (r *runner) stepModel() gomlxtrain.ModelFn {
+	if !r.probe() {
+		return r.Model
+	}
+	return func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		return []*graph.Node{r.Frozen.Head(ctx, inputs[0])}
+	}
+}
+
+// makeTrainFeatures computes the backbone's features of every training
+// sample (Setup.FrozenTrain) in batches of batch_size, the last one
+// padded when the set holds a full batch, and keeps them on the host.
+// The variables get their values first (prepare, on a batch of images:
+// the whole model's training step, as without FrozenTrain).
+func (r *runner) makeTrainFeatures(goctx gocontext.Context) error {
+	bs, n := r.Config.BatchSize, r.Train.Len()
+	batchOf := func(start int) []int {
+		batch := make([]int, 0, bs)
+		for i := start; i < min(start+bs, n); i++ {
+			batch = append(batch, i)
+		}
+		if k := len(batch); k < bs && n >= bs {
+			for len(batch) < bs {
+				batch = append(batch, batch[k-1])
+			}
+		}
+		return batch
+	}
+	if !r.prepared {
+		images, labels, err := r.Batcher.Batch(batchOf(0), 0, 0, true)
+		if err != nil {
+			return fmt.Errorf("train: training features: %w", err)
+		}
+		err = r.prepare(images, labels)
+		r.release(images, labels)
+		if err != nil {
+			return err
+		}
+	}
+	exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), func(ctx *context.Context, x *graph.Node) *graph.Node {
+		ctx.SetTraining(x.Graph(), false)
+		return graph.ConvertDType(r.Frozen.Backbone(ctx, x), dtypes.Float32)
+	})
+	if err != nil {
+		return fmt.Errorf("train: training features: %w", err)
+	}
+	defer exec.Finalize()
+	exec = exec.WithName("debiaser/train_features")
+	var all []float32
+	for start := 0; start < n; start += bs {
+		if err := goctx.Err(); err != nil {
+			return err
+		}
+		images, labels, err := r.Batcher.Batch(batchOf(start), 0, start, true)
+		if err != nil {
+			return fmt.Errorf("train: training features: %w", err)
+		}
+		out, err := exec.Exec1(images)
+		r.release(images, labels)
+		if err != nil {
+			return fmt.Errorf("train: training features: %w", err)
+		}
+		dims := out.Shape().Dimensions
+		r.featureDim = dims[1]
+		vals := tensors.MustCopyFlatData[float32](out)
+		freeAll(out)
+		all = append(all, vals[:min(bs, n-start)*r.featureDim]...)
+	}
+	r.trainFeatures = all
+	return nil
+}
+
+// featureBatch is a training batch of kept features (Setup.FrozenTrain):
+// float32 [n, featureDim] and the labels int32 [n].
+func (r *runner) featureBatch(indices []int) (features, labels *tensors.Tensor) {
+	d := r.featureDim
+	x := make([]float32, 0, len(indices)*d)
+	y := make([]int32, len(indices))
+	for k, i := range indices {
+		x = append(x, r.trainFeatures[i*d:(i+1)*d]...)
+		y[k] = int32(r.Train.Labels[i])
+	}
+	return tensors.FromFlatDataAndDimensions(x, len(indices), d), tensors.FromFlatDataAndDimensions(y, len(indices))
+}
+
 // stepOut is a dispatched call: its first batch (b: the batch's number
 // in a training epoch, its first sample in an evaluation), the tensors of
 // its batches (one per step) and the call's outputs.
@@ -688,7 +800,7 @@ func (r *runner) multiStep(images, labels []*tensors.Tensor) ([]*tensors.Tensor,
 		out := func(_ *context.Context, loss *graph.Node, predictions []*graph.Node) *graph.Node {
 			return LossAnd(loss, graph.ArgMax(predictions[0], -1))
 		}
-		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), MultiStep(r.Model, r.Loss, r.Optimizer, k, out))
+		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), MultiStep(r.stepModel(), r.Loss, r.Optimizer, k, out))
 		if err != nil {
 			return nil, err
 		}

@@ -111,6 +111,13 @@ func (p Pipeline) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Random reports whether p in Train mode draws anything at random (a flip,
+// a rotation, a random crop): when it does not, a sample's training image
+// is the same in every epoch.
+func (p Pipeline) Random() bool {
+	return p.HFlip || p.VFlip || p.Degrees > 0 || p.Crop
+}
+
 // InMode returns a copy of p in mode m.
 func (p Pipeline) InMode(m Mode) Pipeline {
 	p.Mode = m
