@@ -218,6 +218,9 @@ func TestFrozenTrainFeaturesOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 				res.Free()
+				if counted.Programs() != 0 || counted.Buffers() != 0 {
+					t.Errorf("whole model %v: after the run %s; want nothing left", whole, counted.Report())
+				}
 				calls := map[string]int{}
 				for name, n := range counted.Executed() {
 					name, _, _ = strings.Cut(name, "#")

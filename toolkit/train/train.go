@@ -735,8 +735,8 @@ func (r *runner) makeTrainFeatures(goctx gocontext.Context) error {
 	if err != nil {
 		return fmt.Errorf("train: training features: %w", err)
 	}
-	defer exec.Finalize()
 	exec = exec.WithName("debiaser/train_features")
+	defer exec.Finalize()
 	var all []float32
 	for start := 0; start < n; start += bs {
 		if err := goctx.Err(); err != nil {
