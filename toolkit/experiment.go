@@ -476,6 +476,12 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		// Training images that are the same every epoch: the frozen
 		// backbone's features of them are computed once (a linear probe).
 		FrozenTrain: !pipe.Random(),
+		// The backbone's values follow from the model and its options (the
+		// initial values are shared under initialKey), the seed and the
+		// precision; the images from the data set and the pipeline.
+		Features: inputs.features,
+		FeaturesKey: fmt.Sprintf("%s precision=%s seed=%d backend=%p train=%p pipeline=%+v",
+			initialKey(model), cfg.Precision, cfg.Seed, backend, trainSet, pipe),
 		RestoreBest: e.restoreBest,
 		Progress:    e.progress,
 	})

@@ -33,10 +33,14 @@ type runInputs struct {
 	// initial holds the variables' initial values of runs that start
 	// alike (same model, options and seed): initialised once.
 	initial *train.InitialValues
+	// features holds the training features of linear-probe runs (frozen
+	// backbone, no random transforms): computed once for all methods.
+	features *train.FeatureStore
 }
 
 func newRunInputs() *runInputs {
-	return &runInputs{valid: map[string]*evalCache{}, aug: map[string]*devaug.Augmenter{}, initial: train.NewInitialValues()}
+	return &runInputs{valid: map[string]*evalCache{}, aug: map[string]*devaug.Augmenter{},
+		initial: train.NewInitialValues(), features: train.NewFeatureStore()}
 }
 
 // initialKey names what decides a run's initial variable values besides

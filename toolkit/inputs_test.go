@@ -119,3 +119,47 @@ func TestSharedInputsSameLogs(t *testing.T) {
 		}
 	}
 }
+
+// Linear-probe runs that share inputs (a study's methods) compute the
+// training features once: the second and third take them from the store
+// and log what they log alone (three losses, one of them with
+// oversampling, on the small CNN with a frozen backbone and no random
+// transforms).
+func TestSharedTrainFeaturesSameLogs(t *testing.T) {
+	in := newRunInputs()
+	defer in.close()
+	train, valid := datasets.Tiny(1), datasets.Tiny(2)
+	backend, _, err := SelectBackend("gofast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := []func(*Experiment) *Experiment{
+		func(e *Experiment) *Experiment { return e },
+		func(e *Experiment) *Experiment { return e.Loss("CB", "focal") },
+		func(e *Experiment) *Experiment { return e.Sampling("oversampling") },
+	}
+	for i, method := range methods {
+		probe := func() *Experiment {
+			return method(tiny(t).Model("small_cnn", false, false).Set("rotate", false).Epochs(3))
+		}
+		e := probe().Datasets(train, valid).UseBackend(backend)
+		e.inputs = in
+		shared, err := e.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone, err := probe().Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(shared.Log.Results.TrainLoss, alone.Log.Results.TrainLoss) || !slices.Equal(shared.Log.Results.ValidLoss, alone.Log.Results.ValidLoss) {
+			t.Errorf("method %d: train/valid loss %v %v with shared features, alone %v %v", i,
+				shared.Log.Results.TrainLoss, shared.Log.Results.ValidLoss, alone.Log.Results.TrainLoss, alone.Log.Results.ValidLoss)
+		}
+		shared.Free()
+		alone.Free()
+	}
+	if h := in.features.Hits(); h != len(methods)-1 {
+		t.Errorf("training features taken from the store by %d runs, want %d", h, len(methods)-1)
+	}
+}

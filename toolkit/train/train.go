@@ -116,6 +116,13 @@ type Setup struct {
 	// training step trains the head alone on them (a linear probe). The
 	// Batcher is asked for each training sample once.
 	FrozenTrain bool
+	// Features, when set, shares the training features of FrozenTrain runs:
+	// a run takes them from it under FeaturesKey, which must name
+	// everything that decides them (the backbone's values, the training
+	// images and their transforms, the compute precision, the backend),
+	// and stores them there after computing them.
+	Features    *FeatureStore
+	FeaturesKey string
 	// RestoreBest puts the best epoch's variables back at the end when
 	// early stopping ran (patience > 0).
 	RestoreBest bool
@@ -728,6 +735,12 @@ func (r *runner) makeTrainFeatures(goctx gocontext.Context) error {
 			return err
 		}
 	}
+	if r.Features != nil {
+		if values, dim, ok := r.Features.load(r.FeaturesKey); ok {
+			r.trainFeatures, r.featureDim = values, dim
+			return nil
+		}
+	}
 	exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), func(ctx *context.Context, x *graph.Node) *graph.Node {
 		ctx.SetTraining(x.Graph(), false)
 		return graph.ConvertDType(r.Frozen.Backbone(ctx, x), dtypes.Float32)
@@ -758,6 +771,9 @@ func (r *runner) makeTrainFeatures(goctx gocontext.Context) error {
 		all = append(all, vals[:min(bs, n-start)*r.featureDim]...)
 	}
 	r.trainFeatures = all
+	if r.Features != nil {
+		r.Features.store(r.FeaturesKey, all, r.featureDim)
+	}
 	return nil
 }
 
