@@ -157,26 +157,10 @@ func TestFrozenBackboneFeaturesOnce(t *testing.T) {
 	} {
 		t.Run(tc.model+" "+tc.reg, func(t *testing.T) {
 			run := func(whole bool) (*runlog.Log, map[string]int) {
-				g, err := gobackend.NewBackend("")
-				if err != nil {
-					t.Fatal(err)
-				}
-				counted := livecount.Wrap(g)
-				defer counted.Finalize()
-				e := tiny(t).Model(tc.model, false, false).Set("precision", tc.precision).Epochs(3).
-					Loss("MFE", "MSFE").Regularize(tc.reg, tc.value).EvalBatchSize(16).UseBackend(counted)
-				e.wholeModel = whole
-				res, err := e.Run(gocontext.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
-				res.Free()
-				calls := map[string]int{}
-				for name, n := range counted.Executed() {
-					name, _, _ = strings.Cut(name, "#")
-					calls[name] += n
-				}
-				return res.Log, calls
+				return runCounting(t, whole, func() *Experiment {
+					return tiny(t).Model(tc.model, false, false).Set("precision", tc.precision).Epochs(3).
+						Loss("MFE", "MSFE").Regularize(tc.reg, tc.value).EvalBatchSize(16)
+				})
 			}
 			got, calls := run(false)
 			want, wholeCalls := run(true)
@@ -204,29 +188,10 @@ func TestFrozenTrainFeaturesOnce(t *testing.T) {
 	for _, tc := range []struct{ model, precision string }{{"small_cnn", "float32"}, {"resnet18", "bfloat16"}} {
 		t.Run(tc.model, func(t *testing.T) {
 			run := func(whole bool) (*runlog.Log, map[string]int) {
-				g, err := gobackend.NewBackend("")
-				if err != nil {
-					t.Fatal(err)
-				}
-				counted := livecount.Wrap(g)
-				defer counted.Finalize()
-				e := tiny(t).Model(tc.model, false, false).Set("precision", tc.precision).Set("rotate", false).
-					Epochs(3).Sampling("oversampling").Loss("CB", "focal").StepsPerCall(2).UseBackend(counted)
-				e.wholeModel = whole
-				res, err := e.Run(gocontext.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
-				res.Free()
-				if counted.Programs() != 0 || counted.Buffers() != 0 {
-					t.Errorf("whole model %v: after the run %s; want nothing left", whole, counted.Report())
-				}
-				calls := map[string]int{}
-				for name, n := range counted.Executed() {
-					name, _, _ = strings.Cut(name, "#")
-					calls[name] += n
-				}
-				return res.Log, calls
+				return runCounting(t, whole, func() *Experiment {
+					return tiny(t).Model(tc.model, false, false).Set("precision", tc.precision).Set("rotate", false).
+						Epochs(3).Sampling("oversampling").Loss("CB", "focal").StepsPerCall(2)
+				})
 			}
 			got, calls := run(false)
 			want, wholeCalls := run(true)
@@ -282,3 +247,33 @@ func TestFrozenTrainResume(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// runCounting runs mk's experiment on a new counting gofast backend, with
+// the whole model (no frozen split) when whole is set, frees the result,
+// checks that the backend then holds nothing, and returns the log and the
+// program calls by graph name ("#N" suffixes left out).
+func runCounting(t *testing.T, whole bool, mk func() *Experiment) (*runlog.Log, map[string]int) {
+	t.Helper()
+	g, err := gobackend.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := livecount.Wrap(g)
+	defer counted.Finalize()
+	e := mk().UseBackend(counted)
+	e.wholeModel = whole
+	res, err := e.Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Free()
+	if counted.Programs() != 0 || counted.Buffers() != 0 {
+		t.Errorf("whole model %v: after the run %s; want nothing left", whole, counted.Report())
+	}
+	calls := map[string]int{}
+	for name, n := range counted.Executed() {
+		name, _, _ = strings.Cut(name, "#")
+		calls[name] += n
+	}
+	return res.Log, calls
+}
