@@ -2,6 +2,7 @@ package toolkit
 
 import (
 	gocontext "context"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -122,7 +123,7 @@ func TestSharedInputsSameLogs(t *testing.T) {
 
 // Linear-probe runs that share inputs (a study's methods) compute the
 // training features once: the second and third take them from the store
-// and log what they log alone (three losses, one of them with
+// and log what the whole model logs alone (three losses, one of them with
 // oversampling, on the small CNN with a frozen backbone and no random
 // transforms).
 func TestSharedTrainFeaturesSameLogs(t *testing.T) {
@@ -148,7 +149,9 @@ func TestSharedTrainFeaturesSameLogs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		alone, err := probe().Run(gocontext.Background())
+		whole := probe() // the reference: the whole model in every step, nothing kept
+		whole.wholeModel = true
+		alone, err := whole.Run(gocontext.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +162,47 @@ func TestSharedTrainFeaturesSameLogs(t *testing.T) {
 		shared.Free()
 		alone.Free()
 	}
-	if h := in.features.Hits(); h != len(methods)-1 {
-		t.Errorf("training features taken from the store by %d runs, want %d", h, len(methods)-1)
+	// The second and third run take the training features (1 entry) and
+	// the 6 validation batches' (42 images, 8 a batch, the last padded).
+	if h := in.features.Hits(); h != 2*(1+6) {
+		t.Errorf("features taken from the store %d times, want %d", h, 2*(1+6))
+	}
+}
+
+// Runs with a frozen backbone and random training transforms (the
+// study's recipe; a flip here) that share inputs share the validation
+// batches' features, and log what the whole model logs alone.
+func TestSharedValidFeaturesSameLogs(t *testing.T) {
+	in := newRunInputs()
+	defer in.close()
+	train, valid := datasets.Tiny(1), datasets.Tiny(2)
+	backend, _, err := SelectBackend("gofast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, loss := range []string{"focal", "CE"} {
+		frozen := func() *Experiment {
+			return tiny(t).Model("small_cnn", false, false).Flips(true, false).Loss("CB", loss).Set("precision", "bfloat16").Epochs(2)
+		}
+		e := frozen().Datasets(train, valid).UseBackend(backend)
+		e.inputs = in
+		shared, err := e.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole := frozen() // the reference: the whole model in every step, nothing kept
+		whole.wholeModel = true
+		alone, err := whole.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(shared.Log.Results.ValidLoss, alone.Log.Results.ValidLoss) || !reflect.DeepEqual(shared.Log.Run.ValidScores, alone.Log.Run.ValidScores) {
+			t.Errorf("run %d: valid loss %v with shared features, alone %v", i, shared.Log.Results.ValidLoss, alone.Log.Results.ValidLoss)
+		}
+		shared.Free()
+		alone.Free()
+	}
+	if h := in.features.Hits(); h != 6 {
+		t.Errorf("features taken from the store %d times, want 6 (the second run's validation batches)", h)
 	}
 }

@@ -114,13 +114,14 @@ func studyPrograms(t *testing.T, base config.Config) map[string]map[string]strin
 			}
 			if batch.suffix == "" && !cfg.Full {
 				// A frozen backbone (train.Setup.Frozen): its features of a
-				// validation batch, once a run, then the head every epoch.
+				// validation batch (float32), once a run, then the head every
+				// epoch.
 				var features shapes.Shape
 				step = "eval"
 				offlinexla.Program(t, b, step, func(g *graph.Graph) []*graph.Node {
 					ectx := ctx.Checked(false)
 					ectx.SetTraining(g, false)
-					out := model.BackboneFn(ectx, inputs(g, batch.eval)[0])
+					out := graph.ConvertDType(model.BackboneFn(ectx, inputs(g, batch.eval)[0]), dtypes.Float32)
 					features = out.Shape()
 					return []*graph.Node{out}
 				})

@@ -116,11 +116,13 @@ type Setup struct {
 	// training step trains the head alone on them (a linear probe). The
 	// Batcher is asked for each training sample once.
 	FrozenTrain bool
-	// Features, when set, shares the training features of FrozenTrain runs:
-	// a run takes them from it under FeaturesKey, which must name
-	// everything that decides them (the backbone's values, the training
-	// images and their transforms, the compute precision, the backend),
-	// and stores them there after computing them.
+	// Features, when set, shares the features of a frozen backbone between
+	// runs: the validation batches' (with Frozen) and the training
+	// samples' (with FrozenTrain). A run takes them from it under keys made
+	// from FeaturesKey, which must name everything that decides them (the
+	// backbone's values, the training and validation images and their
+	// transforms, the compute precision, the backend), and stores them
+	// there after computing them.
 	Features    *FeatureStore
 	FeaturesKey string
 	// RestoreBest puts the best epoch's variables back at the end when
@@ -667,27 +669,53 @@ func (r *runner) frozenForward(images *tensors.Tensor, start int) (*tensors.Tens
 		return exec.WithName(name), nil
 	}
 	var err error
-	if r.evalBackbone == nil {
-		if r.evalBackbone, err = newExec("debiaser/eval_backbone", r.Frozen.Backbone); err != nil {
-			return nil, err
-		}
-	}
 	if r.evalHead == nil {
 		if r.evalHead, err = newExec("debiaser/eval_head", r.Frozen.Head); err != nil {
 			return nil, err
 		}
 	}
 	features, ok := r.features[start]
+	if !ok && r.Features != nil {
+		// Another run with the same backbone and validation batches (a
+		// study's method) may have computed them.
+		var values []float32
+		var dim int
+		if values, dim, ok = r.Features.load(r.validFeaturesKey(start)); ok {
+			features = tensors.FromFlatDataAndDimensions(values, len(values)/dim, dim)
+		}
+	}
 	if !ok {
+		// float32 features: the same values (bfloat16 ones convert
+		// exactly), whether kept on the device or stored on the host.
+		if r.evalBackbone == nil {
+			backbone := func(ctx *context.Context, x *graph.Node) *graph.Node {
+				return graph.ConvertDType(r.Frozen.Backbone(ctx, x), dtypes.Float32)
+			}
+			if r.evalBackbone, err = newExec("debiaser/eval_backbone", backbone); err != nil {
+				return nil, err
+			}
+		}
 		if features, err = r.evalBackbone.Exec1(images); err != nil {
 			return nil, err
 		}
-		if r.features == nil {
-			r.features = map[int]*tensors.Tensor{}
+		if r.Features != nil {
+			dims := features.Shape().Dimensions
+			r.Features.store(r.validFeaturesKey(start), tensors.MustCopyFlatData[float32](features), dims[1])
 		}
-		r.features[start] = features
 	}
+	if r.features == nil {
+		r.features = map[int]*tensors.Tensor{}
+	}
+	r.features[start] = features
 	return r.evalHead.Exec1(features)
+}
+
+// validFeaturesKey is the FeatureStore key of the validation batch that
+// starts at sample start: FeaturesKey's backbone and the validation
+// batches (their size; the Batcher's validation images are the same in
+// every run that shares Setup.Features).
+func (r *runner) validFeaturesKey(start int) string {
+	return fmt.Sprintf("%s\nvalidation %p batch %d start %d", r.FeaturesKey, r.Valid, r.evalBatch(), start)
 }
 
 // probe reports whether training steps train the head alone on kept
