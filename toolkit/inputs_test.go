@@ -127,52 +127,40 @@ func TestSharedInputsSameLogs(t *testing.T) {
 // oversampling, on the small CNN with a frozen backbone and no random
 // transforms).
 func TestSharedTrainFeaturesSameLogs(t *testing.T) {
-	in := newRunInputs()
-	defer in.close()
-	train, valid := datasets.Tiny(1), datasets.Tiny(2)
-	backend, _, err := SelectBackend("gofast")
-	if err != nil {
-		t.Fatal(err)
+	methods := []func() *Experiment{
+		func() *Experiment { return tiny(t) },
+		func() *Experiment { return tiny(t).Loss("CB", "focal") },
+		func() *Experiment { return tiny(t).Sampling("oversampling") },
 	}
-	methods := []func(*Experiment) *Experiment{
-		func(e *Experiment) *Experiment { return e },
-		func(e *Experiment) *Experiment { return e.Loss("CB", "focal") },
-		func(e *Experiment) *Experiment { return e.Sampling("oversampling") },
-	}
-	for i, method := range methods {
-		probe := func() *Experiment {
-			return method(tiny(t).Model("small_cnn", false, false).Set("rotate", false).Epochs(3))
-		}
-		e := probe().Datasets(train, valid).UseBackend(backend)
-		e.inputs = in
-		shared, err := e.Run(gocontext.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		whole := probe() // the reference: the whole model in every step, nothing kept
-		whole.wholeModel = true
-		alone, err := whole.Run(gocontext.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(shared.Log.Results.TrainLoss, alone.Log.Results.TrainLoss) || !slices.Equal(shared.Log.Results.ValidLoss, alone.Log.Results.ValidLoss) {
-			t.Errorf("method %d: train/valid loss %v %v with shared features, alone %v %v", i,
-				shared.Log.Results.TrainLoss, shared.Log.Results.ValidLoss, alone.Log.Results.TrainLoss, alone.Log.Results.ValidLoss)
-		}
-		shared.Free()
-		alone.Free()
+	for i := range methods {
+		method := methods[i]
+		methods[i] = func() *Experiment { return method().Model("small_cnn", false, false).Set("rotate", false).Epochs(3) }
 	}
 	// The second and third run take the training features (1 entry) and
 	// the 6 validation batches' (42 images, 8 a batch, the last padded).
-	if h := in.features.Hits(); h != 2*(1+6) {
-		t.Errorf("features taken from the store %d times, want %d", h, 2*(1+6))
-	}
+	sharedFeaturesSameLogs(t, methods, 2*(1+6))
 }
 
 // Runs with a frozen backbone and random training transforms (the
 // study's recipe; a flip here) that share inputs share the validation
-// batches' features, and log what the whole model logs alone.
+// batches' features (the second run takes the first's 6), and log what
+// the whole model logs alone.
 func TestSharedValidFeaturesSameLogs(t *testing.T) {
+	var methods []func() *Experiment
+	for _, loss := range []string{"focal", "CE"} {
+		methods = append(methods, func() *Experiment {
+			return tiny(t).Model("small_cnn", false, false).Flips(true, false).Loss("CB", loss).Set("precision", "bfloat16").Epochs(2)
+		})
+	}
+	sharedFeaturesSameLogs(t, methods, 6)
+}
+
+// sharedFeaturesSameLogs runs each method on shared inputs, one after the
+// other, and alone with the whole model (nothing kept: the reference),
+// compares their results and predictions, and checks how many times the
+// shared runs took features from the store.
+func sharedFeaturesSameLogs(t *testing.T, methods []func() *Experiment, hits int) {
+	t.Helper()
 	in := newRunInputs()
 	defer in.close()
 	train, valid := datasets.Tiny(1), datasets.Tiny(2)
@@ -180,29 +168,29 @@ func TestSharedValidFeaturesSameLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, loss := range []string{"focal", "CE"} {
-		frozen := func() *Experiment {
-			return tiny(t).Model("small_cnn", false, false).Flips(true, false).Loss("CB", loss).Set("precision", "bfloat16").Epochs(2)
-		}
-		e := frozen().Datasets(train, valid).UseBackend(backend)
+	for i, method := range methods {
+		e := method().Datasets(train, valid).UseBackend(backend)
 		e.inputs = in
 		shared, err := e.Run(gocontext.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		whole := frozen() // the reference: the whole model in every step, nothing kept
+		whole := method()
 		whole.wholeModel = true
 		alone, err := whole.Run(gocontext.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(shared.Log.Results.ValidLoss, alone.Log.Results.ValidLoss) || !reflect.DeepEqual(shared.Log.Run.ValidScores, alone.Log.Run.ValidScores) {
-			t.Errorf("run %d: valid loss %v with shared features, alone %v", i, shared.Log.Results.ValidLoss, alone.Log.Results.ValidLoss)
+		got, want := shared.Log, alone.Log
+		got.Results.EpochSeconds, want.Results.EpochSeconds = nil, nil // times differ
+		if !reflect.DeepEqual(got.Results, want.Results) || !reflect.DeepEqual(got.Y, want.Y) || !reflect.DeepEqual(got.Run.ValidScores, want.Run.ValidScores) {
+			t.Errorf("method %d: train/valid loss %v %v with shared features; the whole model alone %v %v", i,
+				got.Results.TrainLoss, got.Results.ValidLoss, want.Results.TrainLoss, want.Results.ValidLoss)
 		}
 		shared.Free()
 		alone.Free()
 	}
-	if h := in.features.Hits(); h != 6 {
-		t.Errorf("features taken from the store %d times, want 6 (the second run's validation batches)", h)
+	if h := in.features.Hits(); h != hits {
+		t.Errorf("features taken from the store %d times, want %d", h, hits)
 	}
 }
