@@ -216,6 +216,7 @@ type runner struct {
 	// probabilities: two programs, so that runs with the same model and
 	// other losses (a study's methods) share the large one.
 	evalForward *context.Exec
+	evalLoss    *graph.Exec
 	// With Setup.Frozen, evalBackbone and evalHead replace evalForward, and
 	// features keeps evalBackbone's output by validation batch (its first
 	// sample) for the rest of the run.
@@ -226,7 +227,6 @@ type runner struct {
 	// the first step.
 	trainFeatures []float32
 	featureDim    int
-	evalLoss      *graph.Exec
 	// evalLossPad is evalLoss of the first rows of a padded batch
 	// (Setup.PadValid), for evalLossPadN rows.
 	evalLossPad  *graph.Exec
@@ -605,14 +605,12 @@ func (r *runner) evalBatch() int {
 func (r *runner) evalStep(images, labels *tensors.Tensor, n, start int) ([]*tensors.Tensor, error) {
 	if r.Frozen == nil && r.evalForward == nil {
 		forward := func(ctx *context.Context, images *graph.Node) *graph.Node {
-			ctx.SetTraining(images.Graph(), false)
 			return r.Model(ctx, nil, []*graph.Node{images})[0]
 		}
-		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), forward)
-		if err != nil {
+		var err error
+		if r.evalForward, err = r.inferenceExec("debiaser/eval", forward); err != nil {
 			return nil, err
 		}
-		r.evalForward = exec.WithName("debiaser/eval")
 	}
 	padded := n < images.Shape().Dimensions[0]
 	if padded && (r.evalLossPad == nil || r.evalLossPadN != n) {
@@ -658,19 +656,9 @@ func (r *runner) evalStep(images, labels *tensors.Tensor, n, start int) ([]*tens
 // the backbone's features of the batch starting at sample start, computed
 // the first time and kept, then the head.
 func (r *runner) frozenForward(images *tensors.Tensor, start int) (*tensors.Tensor, error) {
-	newExec := func(name string, fn func(*context.Context, *graph.Node) *graph.Node) (*context.Exec, error) {
-		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), func(ctx *context.Context, x *graph.Node) *graph.Node {
-			ctx.SetTraining(x.Graph(), false)
-			return fn(ctx, x)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return exec.WithName(name), nil
-	}
 	var err error
 	if r.evalHead == nil {
-		if r.evalHead, err = newExec("debiaser/eval_head", r.Frozen.Head); err != nil {
+		if r.evalHead, err = r.inferenceExec("debiaser/eval_head", r.Frozen.Head); err != nil {
 			return nil, err
 		}
 	}
@@ -685,13 +673,8 @@ func (r *runner) frozenForward(images *tensors.Tensor, start int) (*tensors.Tens
 		}
 	}
 	if !ok {
-		// float32 features: the same values (bfloat16 ones convert
-		// exactly), whether kept on the device or stored on the host.
 		if r.evalBackbone == nil {
-			backbone := func(ctx *context.Context, x *graph.Node) *graph.Node {
-				return graph.ConvertDType(r.Frozen.Backbone(ctx, x), dtypes.Float32)
-			}
-			if r.evalBackbone, err = newExec("debiaser/eval_backbone", backbone); err != nil {
+			if r.evalBackbone, err = r.inferenceExec("debiaser/eval_backbone", r.features32); err != nil {
 				return nil, err
 			}
 		}
@@ -708,6 +691,27 @@ func (r *runner) frozenForward(images *tensors.Tensor, start int) (*tensors.Tens
 	}
 	r.features[start] = features
 	return r.evalHead.Exec1(features)
+}
+
+// inferenceExec is a program named name that runs fn on the run's
+// variables in inference mode (batch norm on its running averages, no
+// dropout).
+func (r *runner) inferenceExec(name string, fn func(*context.Context, *graph.Node) *graph.Node) (*context.Exec, error) {
+	exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), func(ctx *context.Context, x *graph.Node) *graph.Node {
+		ctx.SetTraining(x.Graph(), false)
+		return fn(ctx, x)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return exec.WithName(name), nil
+}
+
+// features32 is Setup.Frozen's backbone with float32 features: the same
+// values (bfloat16 ones convert exactly), whether kept on the device or
+// stored on the host.
+func (r *runner) features32(ctx *context.Context, images *graph.Node) *graph.Node {
+	return graph.ConvertDType(r.Frozen.Backbone(ctx, images), dtypes.Float32)
 }
 
 // validFeaturesKey is the FeatureStore key of the validation batch that
@@ -769,14 +773,10 @@ func (r *runner) makeTrainFeatures(goctx gocontext.Context) error {
 			return nil
 		}
 	}
-	exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), func(ctx *context.Context, x *graph.Node) *graph.Node {
-		ctx.SetTraining(x.Graph(), false)
-		return graph.ConvertDType(r.Frozen.Backbone(ctx, x), dtypes.Float32)
-	})
+	exec, err := r.inferenceExec("debiaser/train_features", r.features32)
 	if err != nil {
 		return fmt.Errorf("train: training features: %w", err)
 	}
-	exec = exec.WithName("debiaser/train_features")
 	defer exec.Finalize()
 	var all []float32
 	for start := 0; start < n; start += bs {
