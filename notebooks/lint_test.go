@@ -73,6 +73,9 @@ func TestNotebooksAreClean(t *testing.T) {
 				if len(c.Outputs) > 0 {
 					t.Errorf("code cell %d has %d committed outputs: clear them (see README.md: jupyter nbconvert --clear-output ... --inplace %s)", n, len(c.Outputs), path)
 				}
+				if unsyncedDisplay(src) {
+					t.Errorf("code cell %d sends output with gonbui directly and no gonbui.Sync() after it: GoNB may drop output that arrives as the cell ends (use plots.Display*, or call gonbui.Sync())", n)
+				}
 				for _, kind := range expectations(src) {
 					if !slices.Contains(expectKinds, kind) {
 						t.Errorf("code cell %d: unknown expected output %q (valid: %s)", n, kind, strings.Join(expectKinds, ", "))
@@ -99,4 +102,39 @@ func modulePath(t *testing.T) string {
 	}
 	t.Fatal("../go.mod has no module line")
 	return ""
+}
+
+// directDisplay matches a call that sends output to GoNB's display pipe.
+var directDisplay = regexp.MustCompile(`gonbui\.(Display[A-Za-z]*|SendData|UpdateHTML|UpdateMarkdown)\(`)
+
+// unsyncedDisplay reports whether src's last direct gonbui output call has
+// no gonbui.Sync() after it. GoNB v0.11.1 closes its end of the display
+// pipe when the cell's program exits, so such output can be lost (CI lost
+// 00-setup's HTML table once).
+func unsyncedDisplay(src string) bool {
+	calls := directDisplay.FindAllStringIndex(src, -1)
+	if len(calls) == 0 {
+		return false
+	}
+	last := calls[len(calls)-1][1]
+	return !strings.Contains(src[last:], "gonbui.Sync()")
+}
+
+func TestUnsyncedDisplay(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want bool
+	}{
+		{"fmt.Println(1)", false},
+		{"plots.Display(fig)", false},
+		{"gonbui.DisplayHTML(h)", true},
+		{"gonbui.DisplayHTML(h)\ngonbui.Sync()", false},
+		{"gonbui.Sync()\ngonbui.DisplayPNG(p)", true},
+		{"gonbui.DisplayPNG(p)\ngonbui.Sync()\ngonbui.DisplayMarkdown(m)", true},
+		{"gonbui.SendData(d)\ngonbui.Sync() // wait", false},
+	} {
+		if got := unsyncedDisplay(tc.src); got != tc.want {
+			t.Errorf("unsyncedDisplay(%q) = %v, want %v", tc.src, got, tc.want)
+		}
+	}
 }
