@@ -109,6 +109,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return runHelp(ctx, nil, stdout, stderr)
 	}
 	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		return runHelp(ctx, args[1:], stdout, stderr)
+	}
 	cmd, ok := commands[name]
 	if !ok {
 		return usageError{fmt.Sprintf("unknown command %q (commands: %s)", name, strings.Join(commandNames(), ", "))}

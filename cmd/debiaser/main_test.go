@@ -31,6 +31,11 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			t.Errorf("help does not list %q:\n%s", name, out)
 		}
 	}
+	for _, flag := range []string{"-h", "-help", "--help"} {
+		if got, _, err := runCLI(t, flag); err != nil || got != out {
+			t.Errorf("debiaser %s: err = %v, output differs from help's: %q", flag, err, got)
+		}
+	}
 	if _, _, err := runCLI(t, "tarin"); err == nil || !strings.Contains(err.Error(), `unknown command "tarin"`) {
 		t.Errorf("unknown command: err = %v", err)
 	}
