@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,6 +111,11 @@ func TestTrainRerunSummaryPlot(t *testing.T) {
 		t.Fatalf("train printed:\n%s", out)
 	}
 	first := strings.TrimSpace(strings.TrimPrefix(strings.Split(out, "\n")[0], "run log: "))
+	if l, err := runlog.Read(first); err != nil {
+		t.Fatal(err)
+	} else if want := fmt.Sprintf("best epoch %d/2 (%d in the log, which counts from 0): valid loss %.4f,", l.Run.BestEpoch+1, l.Run.BestEpoch, l.Results.ValidLoss[l.Run.BestEpoch]); !strings.Contains(out, want) {
+		t.Errorf("train printed:\n%s\nwant a line with %q", out, want)
+	}
 	out, _, err = runCLI(t, "rerun", "--quiet", "--logdir", logs, "--note", "second", first)
 	if err != nil {
 		t.Fatal(err)
@@ -243,4 +249,28 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	t.Logf("demo output:\n%s", out)
+}
+
+func TestTrainNoteIsConfigName(t *testing.T) {
+	logs := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "flowers.lt.json")
+	data, err := json.Marshal(tinyConfig(tinyFolder(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "train", "--quiet", "--logdir", logs, "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimSpace(strings.TrimPrefix(strings.Split(out, "\n")[0], "run log: "))
+	l, err := runlog.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Note != "flowers.lt" || !strings.HasPrefix(filepath.Base(path), "flowers.lt-") {
+		t.Errorf("note %q, log %s: want the config file's name without its folder and .json", l.Note, path)
+	}
 }

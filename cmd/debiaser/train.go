@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/debiaser/debiaser/toolkit"
 	"github.com/debiaser/debiaser/toolkit/config"
@@ -61,7 +63,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	e := toolkit.FromConfig(cfg).Note(*cfgPath)
+	// The note (and so the log's file name) is the config file's name:
+	// "runs/fl-DATE.json" for --config /tmp/fl.json.
+	e := toolkit.FromConfig(cfg).Note(strings.TrimSuffix(filepath.Base(*cfgPath), filepath.Ext(*cfgPath)))
 	return runOne(ctx, rf.apply(e, stderr), stdout, stderr)
 }
 
@@ -115,8 +119,10 @@ func runOne(ctx context.Context, e *toolkit.Experiment, stdout, stderr io.Writer
 	}
 	l := res.Log
 	b := l.Run.BestEpoch
-	fmt.Fprintf(stdout, "best epoch %d: valid loss %.4f, valid accuracy %.4f, balanced accuracy %.4f\n",
-		b, l.Results.ValidLoss[b], l.Results.ValidAccuracy[b], l.Results.ValidBalancedAccuracy[b])
+	// The progress lines count epochs from 1, the log (its "y" keys, the
+	// charts' axes, summary's epoch column) from 0, as the study's did.
+	fmt.Fprintf(stdout, "best epoch %d/%d (%d in the log, which counts from 0): valid loss %.4f, valid accuracy %.4f, balanced accuracy %.4f\n",
+		b+1, len(l.Results.ValidLoss), b, l.Results.ValidLoss[b], l.Results.ValidAccuracy[b], l.Results.ValidBalancedAccuracy[b])
 	return nil
 }
 
