@@ -49,6 +49,9 @@ type Experiment struct {
 	// values from runs that started alike before it (see
 	// train.InitialValues) instead of inputs' own.
 	initial *train.InitialValues
+	// skipped, set by Study and Search (which load the data themselves),
+	// are the files their loader left out, for each run's log.
+	skipped []*data.FileError
 	// wholeModel evaluates through the whole model even with a frozen
 	// backbone (tests compare it with train.Setup.Frozen's split).
 	wholeModel bool
@@ -380,7 +383,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{Skipped: e.skipped}
 	trainSet, validSet := e.train, e.valid
 	if trainSet == nil {
 		split, err := LoadData(cfg)
@@ -461,7 +464,8 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	out, runErr := train.Run(ctx, train.Setup{
 		Config: cfg, Train: trainSet, Valid: validSet,
 		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
-		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
+		SkippedFiles: skippedFiles(res.Skipped),
+		Model:        model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
 		Batcher:       &batcher{train: trainBatches, valid: inputs.validBatches(backend, validSet, pipe, cfg.Seed)},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
 		Context:       mctx,
@@ -490,6 +494,15 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		res.Log, res.Context = out.Log, out.Context
 	}
 	return res, runErr
+}
+
+// skippedFiles is each skipped file as "path: reason", for the log.
+func skippedFiles(errs []*data.FileError) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	return out
 }
 
 // frozenSplit is the model's backbone and head for train.Setup.Frozen when

@@ -58,6 +58,7 @@ func SearchOn(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Sh
 		}
 		e := FromConfig(cfg).Datasets(tr, va).Note(t.Name()).LogPath(t.LogPath).Verbose(progress)
 		e.initial = initial
+		e.skipped = split.Skipped
 		r, err := e.Run(ctx)
 		r.Free() // a trial keeps its log only
 		return err

@@ -148,6 +148,9 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	res := &StudyResult{Backend: info}
 	fmt.Fprintf(progress, "%s\n%d methods, %d train / %d valid images, %s at %d, %d epochs, precision %s\n",
 		info, len(methods), split.Train.Len(), split.Valid.Len(), base.ModelName, base.ImageSize, base.Epochs, base.Precision)
+	if n := len(split.Skipped); n > 0 {
+		fmt.Fprintf(progress, "skip_bad_files: left out %d unreadable file(s), listed in each log's run.skipped_files (first: %v)\n", n, split.Skipped[0])
+	}
 	parallel := max(o.Parallel, 1)
 	if parallel > 1 {
 		fmt.Fprintf(progress, "%d methods at a time\n", parallel)
@@ -174,6 +177,7 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 		}
 		t0, c0, d0, r0 := time.Now(), stats.Count(), stats.Duration(), stats.Reused()
 		e := m.Apply(FromConfig(base)).Datasets(split.Train, split.Valid).UseBackend(backend).Note(m.Name).LogPath(path)
+		e.skipped = split.Skipped
 		e.inputs = inputs
 		if o.Verbose {
 			var w io.Writer = out

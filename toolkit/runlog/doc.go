@@ -9,7 +9,8 @@
 // results (F1, balanced accuracy, the macro, support-weighted and
 // inverse-weighted averages, confusion matrices, ROC AUC, average
 // precision, sampled class counts, learning rate, epoch time) and a
-// top-level "run" object (classes, class counts, status, stop reason, best
+// top-level "run" object (classes, class counts, files skipped as
+// unreadable, status, stop reason, best
 // epoch, backend and device, wall time, and where and when a resumed run
 // continued). Logs written by the study's own Python
 // package read fine: the extras are simply absent there.

@@ -154,9 +154,12 @@ type RunInfo struct {
 	Classes []string `json:"classes"`
 	// TrainCounts and ValidCounts are the image counts per class of each
 	// split before any resampling, in Classes order.
-	TrainCounts []int  `json:"train_counts"`
-	ValidCounts []int  `json:"valid_counts"`
-	Status      string `json:"status"`
+	TrainCounts []int `json:"train_counts"`
+	ValidCounts []int `json:"valid_counts"`
+	// SkippedFiles are the image files left out of the data under
+	// skip_bad_files, each "path: reason" (not counted above).
+	SkippedFiles []string `json:"skipped_files,omitempty"`
+	Status       string   `json:"status"`
 	// StopReason says why training ended: one of the Stop constants.
 	StopReason string `json:"stop_reason,omitempty"`
 	Error      string `json:"error,omitempty"`

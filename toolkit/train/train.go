@@ -68,12 +68,16 @@ type Setup struct {
 	DeviceInfo string
 	// BackendInfo is a one-line description of what runs, for the log.
 	BackendInfo string
-	Model       gomlxtrain.ModelFn
-	Loss        losses.LossFn
-	Optimizer   optimizers.Interface
-	Sampler     Sampler // nil: every training sample once per epoch, shuffled
-	Batcher     Batcher
-	EpochHooks  []EpochHook
+	// SkippedFiles are the image files the data loader left out (config
+	// key skip_bad_files), each "path: reason", for the log
+	// (run.skipped_files) and the progress output.
+	SkippedFiles []string
+	Model        gomlxtrain.ModelFn
+	Loss         losses.LossFn
+	Optimizer    optimizers.Interface
+	Sampler      Sampler // nil: every training sample once per epoch, shuffled
+	Batcher      Batcher
+	EpochHooks   []EpochHook
 	// Context holds the model's variables; nil makes a new one. Models that
 	// load pretrained weights pass the context they loaded into.
 	Context *context.Context
@@ -306,7 +310,18 @@ func (r *runner) run(goctx gocontext.Context) error {
 		}
 		r.log.Run.Backend = r.BackendInfo
 		r.log.Run.Device = r.DeviceInfo
+		r.log.Run.SkippedFiles = slices.Clone(r.SkippedFiles)
 		r.log.Run.Checkpoint = r.CheckpointDir
+		if n := len(r.SkippedFiles); n > 0 && r.Progress != nil {
+			fmt.Fprintf(r.Progress, "skip_bad_files: left out %d unreadable file(s), listed in the log's run.skipped_files:\n", n)
+			for i, f := range r.SkippedFiles {
+				if i == 5 && n > 6 {
+					fmt.Fprintf(r.Progress, "  ... and %d more\n", n-5)
+					break
+				}
+				fmt.Fprintf(r.Progress, "  %s\n", f)
+			}
+		}
 		r.log.Run.BestEpoch = -1
 	}
 	if err := r.writeLog(); err != nil {
