@@ -1114,8 +1114,16 @@ func (r *runner) resume() (int, error) {
 	// sampling and augmentation derive from the seed and the epoch, so the
 	// run continues as if it had never stopped.
 	has, err := r.ckpt.HasCheckpoints()
-	if err != nil || !has {
-		return 0, fmt.Errorf("train: resume: no checkpoint in %s", r.CheckpointDir)
+	if err != nil {
+		return 0, fmt.Errorf("train: resume: checkpoints in %s: %w", r.CheckpointDir, err)
+	}
+	if !has {
+		if l.Run.EpochsDone > 0 || l.Run.GlobalStep > 0 {
+			return 0, fmt.Errorf("train: resume %s: no checkpoint in %s for its %d finished epochs", r.LogPath, r.CheckpointDir, l.Run.EpochsDone)
+		}
+		// Interrupted in its first epoch, before the first checkpoint: the
+		// run starts again from its initial values, in the same log.
+		r.Resume = false
 	}
 	// The checkpoint is saved just before the log each epoch: a run killed
 	// between the two leaves a checkpoint one epoch ahead of its log.

@@ -284,6 +284,44 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	}
 }
 
+// A run interrupted in its first epoch has a log and no checkpoint yet:
+// resuming starts it again in the same log, which ends as a run that was
+// never stopped.
+func TestResumeBeforeFirstCheckpoint(t *testing.T) {
+	full, err := Run(gocontext.Background(), testSetup(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := interruptedRun(t, dir, 0)
+	if files, _ := os.ReadDir(s.CheckpointDir); len(files) > 0 {
+		t.Fatalf("checkpoint folder holds %d files after no finished epoch", len(files))
+	}
+	s2 := testSetup(t, dir)
+	s2.CheckpointDir, s2.Resume = s.CheckpointDir, true
+	resumed, err := Run(gocontext.Background(), s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := resumed.Log.Results.ValidLoss, full.Log.Results.ValidLoss; !slices.Equal(got, want) {
+		t.Errorf("valid losses %v after a resume from the start, %v uninterrupted", got, want)
+	}
+	if r := resumed.Log.Run; r.Status != runlog.StatusFinished || len(r.Resumes) != 1 || r.Resumes[0].Epoch != 0 {
+		t.Errorf("status %q, resumes %+v: want finished, one resume at epoch 0", r.Status, r.Resumes)
+	}
+
+	// With finished epochs and their checkpoint gone, resuming is refused.
+	s = interruptedRun(t, t.TempDir(), 1)
+	if err := os.RemoveAll(s.CheckpointDir); err != nil {
+		t.Fatal(err)
+	}
+	s3 := testSetup(t, filepath.Dir(s.LogPath))
+	s3.CheckpointDir, s3.Resume = s.CheckpointDir, true
+	if _, err := Run(gocontext.Background(), s3); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
+		t.Errorf("err = %v, want no checkpoint for its finished epochs", err)
+	}
+}
+
 // A checkpoint that is not at the step the log records (a run killed
 // between saving the checkpoint and the log) is refused, not trained on.
 func TestResumeRefusesCheckpointAheadOfLog(t *testing.T) {
