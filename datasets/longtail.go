@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+
+	"github.com/debiaser/debiaser/toolkit/data"
 )
 
 // LongTailCounts returns the per-class counts of the CIFAR-LT profile of
@@ -79,4 +82,90 @@ func pickPerClass(labels []int, counts []int, rng *rand.Rand, what string, class
 		}
 	}
 	return out, nil
+}
+
+// LongTail makes loaded image-folder splits long-tailed, as the config
+// key imbalance_factor does for folder data: the classes are ranked by
+// their training images, most first (ties by class order), and rank k
+// keeps floor(n * factor^(-k/(C-1))) training images, n being the largest
+// head count every class can fill; the validation split gets the same
+// profile from its own largest fitting head count (the study's validation
+// set was imbalanced like its training set). Images are drawn without
+// replacement by a shuffle seeded with seed, one stream per split. Class
+// names and order are kept; factor 1 keeps every class at the fitting
+// head count (a balanced subset).
+func LongTail(train, valid *data.Dataset, factor float64, seed int64) (*data.Dataset, *data.Dataset, error) {
+	if train == nil || valid == nil {
+		return nil, nil, fmt.Errorf("long tail: need both splits")
+	}
+	if !(factor >= 1) || math.IsInf(factor, 0) {
+		return nil, nil, fmt.Errorf("long tail: imbalance factor %v, need a finite value >= 1", factor)
+	}
+	have := train.Counts()
+	rank := make([]int, len(have)) // rank[k]: the class at rank k
+	for c := range rank {
+		rank[c] = c
+	}
+	slices.SortStableFunc(rank, func(a, b int) int { return have[b] - have[a] })
+	var out [2]*data.Dataset
+	for s, ds := range []*data.Dataset{train, valid} {
+		counts := ds.Counts()
+		ranked := make([]int, len(rank))
+		for k, c := range rank {
+			ranked[k] = counts[c]
+		}
+		nMax, err := fittingHead(ranked, factor)
+		if err != nil {
+			what := [2]string{"train", "valid"}[s]
+			return nil, nil, fmt.Errorf("long tail: %s split: %w", what, err)
+		}
+		profile, err := LongTailCounts(nMax, len(rank), factor)
+		if err != nil {
+			return nil, nil, fmt.Errorf("long tail: %w", err)
+		}
+		want := make([]int, len(rank))
+		for k, c := range rank {
+			want[c] = profile[k]
+		}
+		idx, err := pickPerClass(ds.Labels, want, rand.New(rand.NewPCG(uint64(seed), uint64(0x10a6+s))), "long tail", ds.Classes)
+		if err != nil {
+			return nil, nil, err
+		}
+		if out[s], err = ds.Subset(idx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out[0], out[1], nil
+}
+
+// fittingHead is the largest head count n whose profile
+// floor(n * factor^(-k/(C-1))) fits every ranked count.
+func fittingHead(ranked []int, factor float64) (int, error) {
+	n := math.MaxInt
+	for k, have := range ranked {
+		if have == 0 {
+			return 0, fmt.Errorf("rank %d class has no images", k)
+		}
+		ratio := 1.0
+		if len(ranked) > 1 {
+			ratio = math.Pow(factor, -float64(k)/float64(len(ranked)-1))
+		}
+		n = min(n, int(float64(have)/ratio+1e-9))
+	}
+	// Rounding may leave one rank a single image short: step down until
+	// every count fits.
+	for ; n > 0; n-- {
+		counts, err := LongTailCounts(n, len(ranked), factor)
+		if err != nil {
+			return 0, err
+		}
+		fits := true
+		for k := range counts {
+			fits = fits && counts[k] <= ranked[k]
+		}
+		if fits {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("no head count fits %v", ranked)
 }

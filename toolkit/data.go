@@ -41,9 +41,8 @@ func LoadData(cfg config.Config) (*data.Split, error) {
 		return nil, err
 	}
 	key := dataKey{Dataset: cfg.Dataset, TrainPath: cfg.TrainPath, ValidPath: cfg.ValidPath,
-		SkipBadFiles: cfg.SkipBadFiles, Seed: cfg.Seed}
+		SkipBadFiles: cfg.SkipBadFiles, Seed: cfg.Seed, ImbalanceFactor: cfg.ImbalanceFactor}
 	if cfg.TrainPath == "" {
-		key.ImbalanceFactor = cfg.ImbalanceFactor
 		if key.Dataset == "" {
 			key.Dataset = datasets.Default
 		}
@@ -69,6 +68,14 @@ func LoadData(cfg config.Config) (*data.Split, error) {
 		split = &data.Split{Train: tr, Valid: va}
 	default:
 		split, err = data.LoadConfig(cfg, key.LoadSize)
+		if err == nil && cfg.ImbalanceFactor > 0 {
+			// Folder data made long-tailed, as the embedded datasets are.
+			tr, va, lerr := datasets.LongTail(split.Train, split.Valid, cfg.ImbalanceFactor, cfg.Seed)
+			if lerr != nil {
+				return nil, &config.FieldError{Key: "imbalance_factor", Reason: lerr.Error()}
+			}
+			split = &data.Split{Train: tr, Valid: va, Skipped: split.Skipped}
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load data: %w", err)

@@ -335,7 +335,24 @@ func (e *Experiment) Config() (config.Config, error) {
 	if e.err != nil {
 		return e.cfg, e.err
 	}
-	return e.cfg, e.cfg.Validate()
+	return e.cfg, validateAll(e.cfg)
+}
+
+// validateAll checks c's ranges and enumerations (config.Validate) and the
+// names owned by other packages' registries (model_name, the loss keys),
+// so that a bad value is reported, naming its key, before any data loads.
+func validateAll(c config.Config) error {
+	var errs []error
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, ok := models.Known[c.ModelName]; !ok {
+		errs = append(errs, &config.FieldError{Key: "model_name", Reason: fmt.Sprintf("unknown %q (valid: %s)", c.ModelName, strings.Join(models.Names(), ", "))})
+	}
+	if err := losses.FromConfig(c).Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Result is a finished run.

@@ -40,7 +40,7 @@ type Config struct {
 	TrainPath       string  `json:"train_path"` // image folder with one sub-folder per class
 	ValidPath       string  `json:"valid_path"` // empty: split TrainPath by ValidFraction
 	ValidFraction   float64 `json:"valid_fraction"`
-	ImbalanceFactor float64 `json:"imbalance_factor"` // for long-tailed embedded datasets
+	ImbalanceFactor float64 `json:"imbalance_factor"` // n_max/n_min: embedded datasets (0: 10), folders (0: as they are; datasets.LongTail)
 	SkipBadFiles    bool    `json:"skip_bad_files"`
 	BatchSize       int     `json:"batch_size"`
 	// DropLast leaves out each epoch's last partial training batch (as

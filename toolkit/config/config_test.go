@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -123,6 +124,8 @@ func TestValidate(t *testing.T) {
 		change func(*Config)
 	}{
 		{"batch_size", func(c *Config) { c.BatchSize = 0 }},
+		{"imbalance_factor", func(c *Config) { c.ImbalanceFactor = 0.5 }},
+		{"imbalance_factor", func(c *Config) { c.ImbalanceFactor = math.Inf(1) }},
 		{"sampling_strategy", func(c *Config) { c.SamplingStrategy = "smote" }},
 		{"sampling_weight", func(c *Config) { c.SamplingWeight = "log" }},
 		{"image_size", func(c *Config) { c.ImageSize = -1 }},

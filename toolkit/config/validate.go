@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -37,6 +38,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains([]string{"", "inverse", "inverse_sqrt"}, c.SamplingWeight) {
 		bad("sampling_weight", "unknown %q (valid: inverse, inverse_sqrt)", c.SamplingWeight)
+	}
+	if c.ImbalanceFactor != 0 && !(c.ImbalanceFactor >= 1 && !math.IsInf(c.ImbalanceFactor, 0)) {
+		bad("imbalance_factor", "must be 0 (the dataset as it is; 10 for an embedded one) or a finite value >= 1, got %g", c.ImbalanceFactor)
 	}
 	if c.ImageSize <= 0 {
 		bad("image_size", "must be > 0, got %d", c.ImageSize)

@@ -136,8 +136,12 @@ func Build(name string, opts Options) (*Model, error) {
 	return newModel(arch, opts)
 }
 
-// New builds the model a run config asks for.
+// New builds the model a run config asks for. An unknown model_name is a
+// *config.FieldError.
 func New(c config.Config) (*Model, error) {
+	if _, ok := Known[c.ModelName]; !ok {
+		return nil, &config.FieldError{Key: "model_name", Reason: fmt.Sprintf("unknown %q (valid: %s)", c.ModelName, strings.Join(Names(), ", "))}
+	}
 	return Build(c.ModelName, Options{
 		NClass: c.NClass, Pretrained: c.Pretrained, Full: c.Full,
 		WeightsPath: c.WeightsPath, Dropout: c.Dropout, Precision: c.Precision,

@@ -3,8 +3,10 @@ package toolkit
 import (
 	"bytes"
 	gocontext "context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,5 +70,44 @@ func checkSkipped(t *testing.T, what string, l *runlog.Log, bad string) {
 	t.Helper()
 	if len(l.Run.SkippedFiles) != 1 || !strings.HasPrefix(l.Run.SkippedFiles[0], bad+": ") {
 		t.Errorf("%s: log's run.skipped_files = %q, want [%s: reason]", what, l.Run.SkippedFiles, bad)
+	}
+}
+
+// imbalance_factor makes folder data long-tailed, as it does the embedded
+// datasets: n_max/n_min of each split is the factor (up to rounding).
+func TestImbalanceFactorOnFolder(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "shapes")
+	ds := datasets.Tiny(3)
+	if err := datasets.WriteImageFolder(ds, root); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	cfg.TrainPath, cfg.ValidFraction, cfg.ImageSize = root, 0.25, 16
+	plain, err := LoadData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ImbalanceFactor = 4
+	lt, err := LoadData(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The folder's splits, drawn by datasets.LongTail with the run's seed.
+	wantTrain, wantValid, err := datasets.LongTail(plain.Train, plain.Valid, 4, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(lt.Train.Sources, wantTrain.Sources) || !slices.Equal(lt.Valid.Sources, wantValid.Sources) {
+		t.Errorf("LoadData's long-tailed splits (%v, %v) differ from datasets.LongTail's (%v, %v)",
+			lt.Train.Counts(), lt.Valid.Counts(), wantTrain.Counts(), wantValid.Counts())
+	}
+	before, after := plain.Train.Counts(), lt.Train.Counts()
+	if ratio := float64(slices.Max(after)) / float64(slices.Min(after)); ratio < 3.5 || ratio > 4.5 || slices.Equal(before, after) {
+		t.Errorf("train counts %v (from %v): n_max/n_min %.2f, want about 4", after, before, ratio)
+	}
+	cfg.ImbalanceFactor = 0.5
+	var fe *config.FieldError
+	if _, err := FromConfig(cfg).Run(gocontext.Background()); !errors.As(err, &fe) || fe.Key != "imbalance_factor" {
+		t.Errorf("imbalance_factor 0.5: err = %v, want a field error", err)
 	}
 }
