@@ -55,8 +55,9 @@ func ClassCounts(l *runlog.Log) (*Figure, error) {
 		groups = []plotter.Values{o, mean}
 		names = []string{"training set", "drawn per epoch (mean)"}
 	}
-	// The training set in grey, the draws in blue.
-	groupColors := []color.Color{color.Gray{Y: 0xA8}, OkabeIto[4]}
+	// The training set in light grey, the draws in dark grey: no class
+	// colour of the stacked panel beside it (whose legend they share).
+	groupColors := []color.Color{color.Gray{Y: 0xB8}, color.Gray{Y: 0x40}}
 	// A panel is about 320 points wide; bars fill 70% of each class's slot.
 	width := vg.Points(320 * 0.7 / float64(len(classes)*len(groups)))
 	for g, vals := range groups {
@@ -70,6 +71,14 @@ func ClassCounts(l *runlog.Log) (*Figure, error) {
 		left.Add(bars)
 		f.AddLegend(names[g], bars)
 	}
+	// Room above the tallest bar, so it does not touch the frame.
+	top := 0.0
+	for _, vals := range groups {
+		for _, v := range vals {
+			top = max(top, v)
+		}
+	}
+	left.Y.Min, left.Y.Max = 0, top*1.06
 	right.Title.Text = "Drawn per epoch, stacked by class"
 	right.X.Label.Text = "epoch"
 	right.Y.Label.Text = "images drawn"
@@ -95,6 +104,15 @@ func ClassCounts(l *runlog.Log) (*Figure, error) {
 		right.Add(bars)
 		f.AddLegend(name, bars)
 	}
+	tallest := 0
+	for _, row := range drawn {
+		n := 0
+		for _, v := range row {
+			n += v
+		}
+		tallest = max(tallest, n)
+	}
+	right.Y.Min, right.Y.Max = 0, float64(tallest)*1.06
 	return f, nil
 }
 

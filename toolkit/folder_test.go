@@ -111,3 +111,19 @@ func TestImbalanceFactorOnFolder(t *testing.T) {
 		t.Errorf("imbalance_factor 0.5: err = %v, want a field error", err)
 	}
 }
+
+// Names owned by the model and loss registries are checked with the rest
+// of the config, naming their keys, before any data is read.
+func TestNamesCheckedBeforeData(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.TrainPath = filepath.Join(t.TempDir(), "absent")
+	cfg.ModelName, cfg.LossFamily, cfg.LossType, cfg.Beta = "vgg16", "CB", "hinge", 2
+	_, err := FromConfig(cfg).Run(gocontext.Background())
+	var keys []string
+	for _, fe := range fieldErrors(err) {
+		keys = append(keys, fe.Key)
+	}
+	if want := []string{"beta", "model_name", "loss_type"}; !slices.Equal(keys, want) || strings.Contains(err.Error(), "absent") {
+		t.Errorf("err = %v: field keys %v, want %v and no data read", err, keys, want)
+	}
+}
