@@ -512,10 +512,10 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	out, runErr := train.Run(ctx, train.Setup{
 		Config: cfg, Train: trainSet, Valid: validSet,
 		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
-		SkippedFiles: skippedFiles(res.Skipped),
-		Model:        model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
+		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
 		Batcher:       &batcher{train: trainBatches, valid: inputs.validBatches(backend, validSet, pipe, cfg.Seed)},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
+		SkippedFiles:  skippedFiles(res.Skipped),
 		Context:       mctx,
 		Initial:       cmp.Or(e.initial, inputs.initial),
 		InitialKey:    initialKey(model),
