@@ -105,8 +105,8 @@ func TestPrefetchStopsCleanly(t *testing.T) {
 		fb := &failingBatcher{flatBatcher: flatBatcher{s.Train, s.Valid}, failAt: 2}
 		s.Batcher = fb
 		_, err := Run(gocontext.Background(), s)
-		if err == nil || !strings.Contains(err.Error(), "dark/img017.png") || !strings.Contains(err.Error(), "epoch 0") {
-			t.Fatalf("err = %v, want epoch 0 and the sample's file named", err)
+		if err == nil || !strings.Contains(err.Error(), "dark/img017.png") || !strings.Contains(err.Error(), "epoch 1/3") {
+			t.Fatalf("err = %v, want epoch 1/3 and the sample's file named", err)
 		}
 		if n := settledGoroutines(before); n > before {
 			t.Errorf("%d goroutines after the run, %d before: the prefetcher leaked", n, before)

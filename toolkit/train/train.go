@@ -155,8 +155,34 @@ type Result struct {
 	Context *context.Context
 }
 
-// ErrNonFinite is returned when a training loss becomes NaN or infinite.
+// ErrNonFinite is returned when a training loss, the validation loss or
+// a validation prediction becomes NaN or infinite.
 var ErrNonFinite = errors.New("loss is not finite")
+
+// divergeHint is what a non-finite loss error suggests.
+const divergeHint = "try a lower learning_rate, grad_clip, or precision float32"
+
+// epochName names epoch (counted from 0, as the log does) as the progress
+// lines do: "epoch 2/50" for epoch 1 of 50.
+func (r *runner) epochName(epoch int) string {
+	return fmt.Sprintf("epoch %d/%d", epoch+1, r.Config.Epochs)
+}
+
+// nonFinite describes the first NaN or infinity among a validation pass's
+// loss and class probabilities; "" when there is none.
+func nonFinite(loss float64, scores [][]float64) string {
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return fmt.Sprintf("validation loss %v", loss)
+	}
+	for i, row := range scores {
+		for c, p := range row {
+			if math.IsNaN(p) || math.IsInf(p, 0) {
+				return fmt.Sprintf("sample %d's probability of class %d is %v", i, c, p)
+			}
+		}
+	}
+	return ""
+}
 
 // Run trains and evaluates for cfg.Epochs epochs (fewer with early
 // stopping), writing the log after every epoch. Cancelling goctx stops the
@@ -390,13 +416,13 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 	var rec runlog.EpochRecord
 	indices, err := r.trainIndices(epoch)
 	if err != nil {
-		return rec, fmt.Errorf("train: epoch %d sampling: %w", epoch, err)
+		return rec, fmt.Errorf("train: %s sampling: %w", r.epochName(epoch), err)
 	}
 	bs := r.Config.BatchSize
 	if r.Config.DropLast {
 		full := len(indices) / bs * bs
 		if full == 0 {
-			return rec, fmt.Errorf("train: epoch %d: drop_last with %d samples drawn and batch_size %d leaves no batch", epoch, len(indices), bs)
+			return rec, fmt.Errorf("train: %s: drop_last with %d samples drawn and batch_size %d leaves no batch", r.epochName(epoch), len(indices), bs)
 		}
 		indices = indices[:full]
 	}
@@ -446,11 +472,11 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 			b := p.b + i
 			batch := batchAt(b)
 			if len(vals) < 1+len(batch) {
-				return fmt.Errorf("train: epoch %d batch %d: the step returned %d values, want %d", epoch, b, len(vals), 1+len(batch))
+				return fmt.Errorf("train: %s batch %d: the step returned %d values, want %d", r.epochName(epoch), b+1, len(vals), 1+len(batch))
 			}
 			loss := float64(vals[0])
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("train: epoch %d batch %d: %w (%v)", epoch, b, ErrNonFinite, loss)
+				return fmt.Errorf("train: %s batch %d: %w (%v; %s)", r.epochName(epoch), b+1, ErrNonFinite, loss, divergeHint)
 			}
 			lossSum += loss * float64(len(batch))
 			for j, idx := range batch {
@@ -476,7 +502,7 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 			images, labels, err := nextBatch(b + i)
 			if err != nil {
 				r.freeStep(call)
-				return rec, fmt.Errorf("train: epoch %d: %w", epoch, err)
+				return rec, fmt.Errorf("train: %s: %w", r.epochName(epoch), err)
 			}
 			call.images, call.labels = append(call.images, images), append(call.labels, labels)
 		}
@@ -494,7 +520,7 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 		}
 		if err != nil {
 			r.freeStep(call)
-			return rec, fmt.Errorf("train: epoch %d step %d: %w", epoch, b, err)
+			return rec, fmt.Errorf("train: %s batch %d: %w", r.epochName(epoch), b+1, err)
 		}
 		if err := pending.push(call); err != nil {
 			return rec, err
@@ -507,13 +533,18 @@ func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, 
 	rec.TrainLoss = lossSum / float64(len(indices))
 	for _, hook := range r.EpochHooks {
 		if err := hook(r.Backend, r.ctx); err != nil {
-			return rec, fmt.Errorf("train: epoch %d hook: %w", epoch, err)
+			return rec, fmt.Errorf("train: %s hook: %w", r.epochName(epoch), err)
 		}
 	}
 	evalStart := time.Now()
 	r.trainTime = evalStart.Sub(trainStart)
 	if rec.ValidLoss, rec.ValidTrue, rec.ValidPred, rec.ValidScores, err = r.evaluate(goctx, r.Valid, epoch); err != nil {
 		return rec, err
+	}
+	// A step's loss can stay finite while the weights diverge (a large
+	// learning rate): the validation pass then sees it first.
+	if bad := nonFinite(rec.ValidLoss, rec.ValidScores); bad != "" {
+		return rec, fmt.Errorf("train: %s validation: %w (%s; the weights diverged: %s)", r.epochName(epoch), ErrNonFinite, bad, divergeHint)
 	}
 	r.evalTime = time.Since(evalStart)
 	rec.LR = r.learningRate()

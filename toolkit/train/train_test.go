@@ -18,6 +18,7 @@ import (
 	_ "github.com/gomlx/gomlx/backends/simplego"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -181,8 +182,8 @@ func TestNaNLossStopsWithLog(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNonFinite", err)
 	}
 	// Outputs are read one step late; the error still names the batch.
-	if !strings.Contains(err.Error(), "epoch 0 batch 0:") {
-		t.Errorf("err = %v, want it to name epoch 0 batch 0", err)
+	if !strings.Contains(err.Error(), "epoch 1/3 batch 1:") {
+		t.Errorf("err = %v, want it to name epoch 1/3 batch 1", err)
 	}
 	l, rerr := runlog.Read(s.LogPath)
 	if rerr != nil {
@@ -190,6 +191,38 @@ func TestNaNLossStopsWithLog(t *testing.T) {
 	}
 	if l.Run.Status != runlog.StatusFailed || l.Run.StopReason != "nan_loss" || l.Run.Error == "" {
 		t.Errorf("log says status %q reason %q error %q", l.Run.Status, l.Run.StopReason, l.Run.Error)
+	}
+}
+
+// Weights that diverge while the training loss stays finite are caught by
+// the validation pass: the same error and log as a non-finite training loss.
+func TestNaNValidationStopsWithLog(t *testing.T) {
+	dir := t.TempDir()
+	s := testSetup(t, dir)
+	// After the first epoch's training, before its validation pass.
+	s.EpochHooks = []EpochHook{func(_ backends.Backend, ctx *context.Context) error {
+		var err error
+		ctx.EnumerateVariables(func(v *context.Variable) {
+			if v.Trainable && err == nil && v.Shape().DType == dtypes.Float32 {
+				nan := make([]float32, v.Shape().Size())
+				for i := range nan {
+					nan[i] = float32(math.NaN())
+				}
+				err = v.SetValue(tensors.FromFlatDataAndDimensions(nan, v.Shape().Dimensions...))
+			}
+		})
+		return err
+	}}
+	_, err := Run(gocontext.Background(), s)
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "epoch 1/3 validation:") || !strings.Contains(err.Error(), "learning_rate") {
+		t.Fatalf("err = %v, want ErrNonFinite naming epoch 1/3's validation, with a hint", err)
+	}
+	l, rerr := runlog.Read(s.LogPath)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if l.Run.Status != runlog.StatusFailed || l.Run.StopReason != runlog.StopNaNLoss || l.Run.EpochsDone != 0 {
+		t.Errorf("log says status %q reason %q, %d epochs done", l.Run.Status, l.Run.StopReason, l.Run.EpochsDone)
 	}
 }
 
@@ -450,7 +483,7 @@ func TestStepsPerCallNaN(t *testing.T) {
 		return graph.Div(l, graph.ScalarZero(l.Graph(), l.DType()))
 	}
 	_, err := Run(gocontext.Background(), s)
-	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "epoch 0 batch 0:") {
-		t.Fatalf("err = %v, want ErrNonFinite naming epoch 0 batch 0", err)
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "epoch 1/3 batch 1:") {
+		t.Fatalf("err = %v, want ErrNonFinite naming epoch 1/3 batch 1", err)
 	}
 }
