@@ -126,12 +126,15 @@ func (e *Experiment) ValidFraction(f float64) *Experiment {
 	return e.set(func(c *config.Config) { c.ValidFraction = f })
 }
 
-// ImbalanceFactor shapes an embedded long-tailed dataset (n_max / n_min).
+// ImbalanceFactor is n_max / n_min of the data: it shapes an embedded
+// long-tailed dataset (0: 10), and makes folder data long-tailed at load
+// time (0: the folders as they are; see datasets.LongTail).
 func (e *Experiment) ImbalanceFactor(f float64) *Experiment {
 	return e.set(func(c *config.Config) { c.ImbalanceFactor = f })
 }
 
-// SkipBadFiles skips unreadable images (they are reported) instead of failing.
+// SkipBadFiles skips unreadable images (listed in the log's
+// run.skipped_files and the progress output) instead of failing.
 func (e *Experiment) SkipBadFiles() *Experiment {
 	return e.set(func(c *config.Config) { c.SkipBadFiles = true })
 }
