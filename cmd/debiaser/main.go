@@ -153,6 +153,11 @@ func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("debiaser "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// Commands with arguments set their own usage line.
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: debiaser %s [flags]\n\n%s.\n\n", name, strings.ToUpper(commands[name].summary[:1])+commands[name].summary[1:])
+		fs.PrintDefaults()
+	}
 	return fs
 }
 

@@ -37,6 +37,15 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			t.Errorf("debiaser %s: err = %v, output differs from help's: %q", flag, err, got)
 		}
 	}
+	for name := range commands {
+		if name == "help" {
+			continue
+		}
+		_, usage, err := runCLI(t, name, "-h")
+		if err != nil || !strings.HasPrefix(usage, "usage: debiaser "+name+" ") {
+			t.Errorf("debiaser %s -h: err = %v, want a usage line first:\n%s", name, err, usage)
+		}
+	}
 	if _, _, err := runCLI(t, "tarin"); err == nil || !strings.Contains(err.Error(), `unknown command "tarin"`) {
 		t.Errorf("unknown command: err = %v", err)
 	}

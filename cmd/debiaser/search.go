@@ -55,6 +55,10 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "text", "table format: text, markdown, html or json")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	backend := fs.String("backend", "", backendUsage+"; the manifest keeps the spec's base config")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: debiaser search --spec s.json --dir D [flags]\n\n%s: every trial's log in D, resumable;\n--index/--count or --parallel split it into shares, --collect merges their logs into one table.\n\n", commands["search"].summary)
+		fs.PrintDefaults()
+	}
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
