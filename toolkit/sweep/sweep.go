@@ -58,6 +58,9 @@ func ParseSpec(data []byte) (Spec, error) {
 	if s.K == 0 {
 		s.K = 3
 	}
+	if _, err := bestMetric(s.BestBy); err != nil {
+		return s, fmt.Errorf("sweep: search file: %w", err)
+	}
 	return s, nil
 }
 
@@ -151,6 +154,10 @@ func (s Spec) Combinations() ([]Combination, error) {
 // trial, before anything trains: K must be at least 2 and at most the
 // smallest class, and every fold must hold every class on both sides.
 func (s Spec) Trials(dir string, labels []int, numClasses int) ([]Trial, error) {
+	// A bad best_by is reported before any trial trains, not after all.
+	if _, err := bestMetric(s.BestBy); err != nil {
+		return nil, err
+	}
 	combos, err := s.Combinations()
 	if err != nil {
 		return nil, err

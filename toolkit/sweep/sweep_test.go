@@ -292,9 +292,22 @@ func TestBestBy(t *testing.T) {
 			t.Errorf("best by %s: %s with %v, want %s with %v", tt.bestBy, got.Combination, got.Stats[tt.bestBy].Mean, tt.want, tt.value)
 		}
 	}
+	// Balanced accuracy is the macro recall: 0.75 for both (c000 first).
+	s.BestBy = "valid_balanced_accuracy"
+	tab, err := buildTable(s, combos, [][]*runlog.Log{{c0}, {c1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.BestBy != "recall_macro" || tab.BestRow().Stats["recall_macro"].Mean != 0.75 {
+		t.Errorf("best by valid_balanced_accuracy: table best by %q, %+v", tab.BestBy, tab.BestRow().Stats["recall_macro"])
+	}
 	s.BestBy = "accuracy"
 	if _, err := buildTable(s, combos, [][]*runlog.Log{{c0}, {c1}}); err == nil || !strings.Contains(err.Error(), "valid_accuracy") {
 		t.Errorf("unknown best_by: err = %v", err)
+	}
+	// Before any trial trains.
+	if _, err := s.Trials(t.TempDir(), []int{0, 1, 0, 1}, 2); err == nil || !strings.Contains(err.Error(), `best_by "accuracy"`) {
+		t.Errorf("Trials with an unknown best_by: err = %v", err)
 	}
 }
 
@@ -325,6 +338,7 @@ func TestParseSpec(t *testing.T) {
 		{`{"grids": {}}`, `"grids"`},
 		{`{"base": {"epochs": "two"}}`, `"epochs"`},
 		{`{"k": 3`, "unexpected EOF"},
+		{`{"best_by": "f1"}`, `best_by "f1" is unknown`},
 	} {
 		if _, err := ParseSpec([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %s", tt.in, err, tt.want)

@@ -24,6 +24,28 @@ var Metrics = []string{
 	"precision_inverse_weighted", "recall_inverse_weighted", "precision_macro", "recall_macro",
 }
 
+// metricAliases are other names best_by accepts: balanced accuracy, the
+// summary tables' valid_balanced_accuracy, is the macro-averaged recall.
+var metricAliases = map[string]string{
+	"valid_balanced_accuracy": "recall_macro",
+	"balanced_accuracy":       "recall_macro",
+}
+
+// bestMetric is the metric best_by names: one of Metrics, through
+// metricAliases; "" is valid_accuracy.
+func bestMetric(bestBy string) (string, error) {
+	if bestBy == "" {
+		return "valid_accuracy", nil
+	}
+	if m, ok := metricAliases[bestBy]; ok {
+		return m, nil
+	}
+	if !slices.Contains(Metrics, bestBy) {
+		return "", fmt.Errorf("sweep: best_by %q is unknown (valid: %s; valid_balanced_accuracy picks recall_macro)", bestBy, strings.Join(Metrics, ", "))
+	}
+	return bestBy, nil
+}
+
 // lowerIsBetter lists the metrics where smaller wins.
 var lowerIsBetter = map[string]bool{"valid_loss": true}
 
@@ -88,12 +110,9 @@ func Collect(dir string) (*Table, error) {
 }
 
 func buildTable(s Spec, combos []Combination, logs [][]*runlog.Log) (*Table, error) {
-	bestBy := s.BestBy
-	if bestBy == "" {
-		bestBy = "valid_accuracy"
-	}
-	if !slices.Contains(Metrics, bestBy) {
-		return nil, fmt.Errorf("sweep: best_by %q is unknown (valid: %s)", bestBy, strings.Join(Metrics, ", "))
+	bestBy, err := bestMetric(s.BestBy)
+	if err != nil {
+		return nil, err
 	}
 	t := &Table{Metrics: Metrics, BestBy: bestBy}
 	for k := range s.Grid {
