@@ -25,6 +25,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // command is one subcommand: its one-line summary and its body.
@@ -86,7 +87,10 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C, and SIGTERM (what Slurm and Kubernetes send before they kill
+	// a job), stop a run after its current batch: its log is kept, marked
+	// interrupted, and says how to continue.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfile := startProfile(os.Getenv(envCPUProfile), os.Stderr)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

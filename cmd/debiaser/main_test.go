@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/debiaser/debiaser/datasets"
@@ -281,5 +286,58 @@ func TestTrainNoteIsConfigName(t *testing.T) {
 	}
 	if l.Note != "flowers.lt" || !strings.HasPrefix(filepath.Base(path), "flowers.lt-") {
 		t.Errorf("note %q, log %s: want the config file's name without its folder and .json", l.Note, path)
+	}
+}
+
+// SIGTERM (what Slurm and Kubernetes send before killing a job) stops a
+// run as Ctrl-C does: the log is kept, marked interrupted, with its
+// finished epochs, and the error says how to continue.
+func TestSIGTERMKeepsInterruptedLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on Windows")
+	}
+	bin := filepath.Join(t.TempDir(), "debiaser")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := tinyConfig(tinyFolder(t))
+	cfg["epochs"] = 2000
+	logs := t.TempDir()
+	c := exec.Command(bin, "train", "--logdir", logs, "--checkpoints", "--config", writeJSON(t, cfg))
+	stderr, err := c.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	c.Stdout = &stdout
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var rest bytes.Buffer
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() { // the first finished epoch, then the signal
+		if strings.HasPrefix(strings.TrimLeft(sc.Text(), "\r"), "epoch 1/2000 ") {
+			if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	io.Copy(&rest, stderr)
+	err = c.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(rest.String(), "interrupted after") || !strings.Contains(rest.String(), "rerun --resume") {
+		t.Fatalf("exit %v, stderr after the signal:\n%s", err, rest.String())
+	}
+	path := strings.TrimSpace(strings.TrimPrefix(strings.Split(stdout.String(), "\n")[0], "run log: "))
+	l, err := runlog.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Run.Status != runlog.StatusInterrupted || l.Run.EpochsDone < 1 || l.Run.EpochsDone >= 2000 {
+		t.Errorf("log status %q with %d epochs done", l.Run.Status, l.Run.EpochsDone)
 	}
 }
