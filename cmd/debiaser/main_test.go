@@ -341,3 +341,16 @@ func TestSIGTERMKeepsInterruptedLog(t *testing.T) {
 		t.Errorf("log status %q with %d epochs done", l.Run.Status, l.Run.EpochsDone)
 	}
 }
+
+// An interrupted search says what it kept and how to continue.
+func TestSearchInterrupted(t *testing.T) {
+	spec := writeJSON(t, map[string]any{"base": tinyConfig(tinyFolder(t)), "grid": map[string]any{"learning_rate": []float64{0.001, 0.01}}, "k": 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	var o, e bytes.Buffer
+	err := run(ctx, []string{"search", "--quiet", "--spec", spec, "--dir", dir}, &o, &e)
+	if err == nil || !strings.Contains(err.Error(), "interrupted: share 0 of 1 finished 0 trials") || !strings.Contains(err.Error(), "run the same command again") {
+		t.Errorf("err = %v", err)
+	}
+}

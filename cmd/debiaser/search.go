@@ -116,6 +116,10 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			progress = nil
 		}
 		t, p, err := toolkit.SearchOn(ctx, spec, *dir, share, *backend, progress)
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted: share %d of %d finished %d trials now (%d before); every finished trial's log is kept in %s: run the same command again to continue (the interrupted trial starts again)",
+				share.Index, share.Count, p.Ran, p.Skipped, *dir)
+		}
 		if err != nil {
 			return err
 		}
