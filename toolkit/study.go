@@ -247,6 +247,10 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	if firstErr != nil {
 		return res, firstErr
 	}
+	// Interrupted between two methods: not every method ran.
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("study: %d of %d methods done: %w", len(res.Rows), len(methods), err)
+	}
 	res.Seconds = time.Since(start).Seconds()
 	res.Compiles, res.CompileSeconds, res.Reused = stats.Count(), stats.Duration().Seconds(), stats.Reused()
 	res.CompilesByName = stats.ByName()

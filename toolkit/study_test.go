@@ -64,6 +64,13 @@ func TestRunStudyResumes(t *testing.T) {
 	if _, err := RunStudy(gocontext.Background(), cfg, StudyOptions{LogDir: dir, Methods: []string{"SMOTE"}}); !errors.As(err, &fe) || fe.Key != "methods" {
 		t.Errorf("unknown method: %v", err)
 	}
+	// Interrupted before a method could start: an error, not a study that
+	// looks finished with rows missing.
+	ctx, cancel := gocontext.WithCancel(gocontext.Background())
+	cancel()
+	if _, err := RunStudy(ctx, cfg, StudyOptions{LogDir: t.TempDir(), Methods: []string{"baseline", "focal"}}); !errors.Is(err, gocontext.Canceled) {
+		t.Errorf("cancelled study: err = %v, want context.Canceled", err)
+	}
 }
 
 // drop_last: the training step has one input shape, so the backend

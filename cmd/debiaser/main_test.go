@@ -354,3 +354,14 @@ func TestSearchInterrupted(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// An interrupted study says what it kept and how to continue.
+func TestStudyInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var o, e bytes.Buffer
+	err := run(ctx, []string{"study", "--dataset", "shapes-study", "--model", "small_cnn", "--pretrained", "false", "--image-size", "16", "--epochs", "1", "--methods", "baseline,focal", "--logdir", t.TempDir()}, &o, &e)
+	if err == nil || !strings.Contains(err.Error(), "interrupted with 0 methods finished") || !strings.Contains(err.Error(), "run the same command again") {
+		t.Errorf("err = %v\n%s", err, e.String())
+	}
+}

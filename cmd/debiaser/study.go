@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -105,6 +106,9 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	res, err := toolkit.RunStudy(ctx, cfg, toolkit.StudyOptions{LogDir: *logDir, Methods: names, Progress: stderr, Verbose: *verbose, Parallel: *parallel})
+	if errors.Is(err, context.Canceled) && res != nil {
+		return fmt.Errorf("interrupted with %d methods finished, their logs kept in %s: run the same command again to continue (an interrupted method starts again)", len(res.Rows), *logDir)
+	}
 	if err != nil {
 		return err
 	}
