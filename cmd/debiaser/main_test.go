@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -25,6 +26,41 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	var o, e bytes.Buffer
 	err = run(context.Background(), args, &o, &e)
 	return o.String(), e.String(), err
+}
+
+var cli struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// buildCLI builds this command once per test process (a plain build) and
+// returns the binary's path.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	cli.once.Do(func() {
+		if cli.dir, cli.err = os.MkdirTemp("", "debiaser-cli-"); cli.err != nil {
+			return
+		}
+		cli.path = filepath.Join(cli.dir, "debiaser")
+		if out, err := exec.Command("go", "build", "-o", cli.path, ".").CombinedOutput(); err != nil {
+			cli.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if cli.err != nil {
+		t.Fatal(cli.err)
+	}
+	return cli.path
+}
+
+// TestMain removes buildCLI's binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cli.dir != "" {
+		os.RemoveAll(cli.dir)
+	}
+	os.Exit(code)
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {
@@ -179,10 +215,7 @@ func TestSearchSharedOverProcessesMatchesOneProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the CLI and trains 8 small runs")
 	}
-	bin := filepath.Join(t.TempDir(), "debiaser")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCLI(t)
 	base := tinyConfig(tinyFolder(t))
 	base["epochs"] = 1
 	spec := writeJSON(t, map[string]any{
@@ -299,10 +332,7 @@ func TestSIGTERMKeepsInterruptedLog(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGTERM to send on Windows")
 	}
-	bin := filepath.Join(t.TempDir(), "debiaser")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCLI(t)
 	cfg := tinyConfig(tinyFolder(t))
 	cfg["epochs"] = 2000
 	logs := t.TempDir()
