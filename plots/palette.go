@@ -54,11 +54,14 @@ func seriesLine(i int) draw.LineStyle {
 }
 
 // seriesGlyph is the marker of series i: palette colour and a shape that
-// changes with i, so points stay apart in grey-scale too.
+// changes with i, so points stay apart in grey-scale too. The shape moves
+// on by one more each time the colours start again, so the first
+// len(OkabeIto)*len(glyphShapes) series (64) each have a marker of their
+// own (a study's 13 runs included).
 func seriesGlyph(i int) draw.GlyphStyle {
 	return draw.GlyphStyle{
 		Color:  seriesColor(i),
 		Radius: vg.Points(4),
-		Shape:  glyphShapes[i%len(glyphShapes)],
+		Shape:  glyphShapes[(i+i/len(OkabeIto))%len(glyphShapes)],
 	}
 }
