@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"io/fs"
@@ -276,6 +277,16 @@ func missing(a, b []string) []string {
 func LoadConfig(cfg config.Config, imageSize int) (*Split, error) {
 	if cfg.TrainPath == "" {
 		return nil, &config.FieldError{Key: "train_path", Reason: "empty: no image folder to load"}
+	}
+	for _, p := range []struct{ key, path string }{{"train_path", cfg.TrainPath}, {"valid_path", cfg.ValidPath}} {
+		if p.path == "" {
+			continue
+		}
+		if st, err := os.Stat(p.path); err != nil {
+			return nil, &config.FieldError{Key: p.key, Reason: fmt.Sprintf("image folder %s: %v", p.path, errors.Unwrap(err))}
+		} else if !st.IsDir() {
+			return nil, &config.FieldError{Key: p.key, Reason: fmt.Sprintf("%s is a file, want a folder with one sub-folder per class", p.path)}
+		}
 	}
 	opts := Options{ImageSize: imageSize, SkipBadFiles: cfg.SkipBadFiles, ValidFraction: cfg.ValidFraction, Seed: cfg.Seed}
 	if cfg.ValidPath != "" {

@@ -350,4 +350,19 @@ func TestLoadConfig(t *testing.T) {
 	if _, err := LoadConfig(cfg, 4); !errors.As(err, &fe) || fe.Key != "train_path" {
 		t.Errorf("no train_path: error %v, want a FieldError for train_path", err)
 	}
+	file := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ train, valid, key, want string }{
+		{filepath.Join(dir, "moved"), "", "train_path", "moved: no such file or directory"},
+		{train, filepath.Join(dir, "gone"), "valid_path", "gone: no such file or directory"},
+		{file, "", "train_path", "notes.txt is a file"},
+	} {
+		cfg.TrainPath, cfg.ValidPath = tc.train, tc.valid
+		_, err := LoadConfig(cfg, 4)
+		if !errors.As(err, &fe) || fe.Key != tc.key || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("train_path %s, valid_path %q: error %v, want a FieldError for %s with %q", tc.train, tc.valid, err, tc.key, tc.want)
+		}
+	}
 }
