@@ -232,7 +232,8 @@ func (e *Experiment) Precision(p string) *Experiment {
 }
 
 // Loss is the study's load_loss(loss_family, loss_type): "baseline"; "CB"
-// with "CE", "BCE_sigmoid", "BCE_softmax" or "focal"; "MFE" with "MFE" or "MSFE".
+// with "CE", "BCE_sigmoid", "BCE_softmax" or "focal"; "MFE" with "MFE" or
+// "MSFE"; and, beyond the study, "LA" with "CE" (logit adjustment: see Tau).
 func (e *Experiment) Loss(family, lossType string) *Experiment {
 	return e.set(func(c *config.Config) { c.LossFamily, c.LossType = family, lossType })
 }
@@ -245,6 +246,12 @@ func (e *Experiment) Weighting(weighting string, beta float64) *Experiment {
 // Gamma sets the focal loss's gamma.
 func (e *Experiment) Gamma(g float64) *Experiment {
 	return e.set(func(c *config.Config) { c.Gamma = g })
+}
+
+// Tau sets the logit adjustment's scale (loss_family LA; 1, the default,
+// is the balanced softmax).
+func (e *Experiment) Tau(t float64) *Experiment {
+	return e.set(func(c *config.Config) { c.Tau = t })
 }
 
 // Optimizer is the study's load_optimizer(optimizer_name, lr): "Adam" or "SGD".

@@ -127,3 +127,28 @@ func TestNamesCheckedBeforeData(t *testing.T) {
 		t.Errorf("err = %v: field keys %v, want %v and no data read", err, keys, want)
 	}
 }
+
+// The logit-adjusted loss (loss_family LA) trains through the whole run;
+// with tau 0 it is plain cross-entropy, so its log is the baseline's.
+func TestLogitAdjustedRun(t *testing.T) {
+	run := func(e *Experiment) *runlog.Log {
+		t.Helper()
+		res, err := e.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Log
+	}
+	base := run(tiny(t))
+	la0 := run(tiny(t).Loss("LA", "CE").Tau(0))
+	la1 := run(tiny(t).Loss("LA", "CE").Tau(1))
+	if !slices.Equal(base.Results.ValidLoss, la0.Results.ValidLoss) || !slices.Equal(base.Results.TrainLoss, la0.Results.TrainLoss) {
+		t.Errorf("LA tau 0: losses %v / %v, baseline %v / %v", la0.Results.TrainLoss, la0.Results.ValidLoss, base.Results.TrainLoss, base.Results.ValidLoss)
+	}
+	if slices.Equal(base.Results.TrainLoss, la1.Results.TrainLoss) {
+		t.Error("LA tau 1 trained exactly as the baseline")
+	}
+	if la1.VarDict.LossFamily != "LA" || la1.VarDict.Tau != 1 || la1.Run.Status != runlog.StatusFinished {
+		t.Errorf("LA log: family %q tau %g status %q", la1.VarDict.LossFamily, la1.VarDict.Tau, la1.Run.Status)
+	}
+}

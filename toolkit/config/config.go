@@ -100,6 +100,10 @@ type Config struct {
 	Weighting  string  `json:"weighting"`
 	Beta       float64 `json:"beta"`
 	Gamma      float64 `json:"gamma"`
+	// Tau scales the logit adjustment of loss_family LA (Menon et al.
+	// 2021): the logits get tau*log(prior) added before softmax
+	// cross-entropy; 1 is the balanced softmax of Ren et al. 2020.
+	Tau float64 `json:"tau"`
 
 	// Optimizer (the study's load_optimizer).
 	Optimizer            string  `json:"optimizer"`
@@ -147,6 +151,7 @@ func Defaults() Config {
 		LossType:         "CE",
 		Weighting:        "ENS",
 		Beta:             0.999,
+		Tau:              1,
 		Optimizer:        "Adam",
 		RegStrategy:      RegNone,
 		MaxNormEvery:     "step",

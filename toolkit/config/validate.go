@@ -77,6 +77,9 @@ func (c Config) Validate() error {
 	if c.Gamma < 0 {
 		bad("gamma", "must be >= 0, got %g", c.Gamma)
 	}
+	if !(c.Tau >= 0) || math.IsInf(c.Tau, 0) {
+		bad("tau", "must be a finite value >= 0, got %g", c.Tau)
+	}
 	if !slices.Contains([]string{"Adam", "SGD"}, c.Optimizer) {
 		bad("optimizer", "unknown %q (valid: Adam, SGD)", c.Optimizer)
 	}

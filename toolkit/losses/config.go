@@ -3,6 +3,7 @@ package losses
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -14,6 +15,13 @@ const (
 	FamilyBaseline = "baseline" // softmax cross-entropy; loss_type and weighting are ignored
 	FamilyCB       = "CB"       // class-balanced losses of Cui et al. 2019
 	FamilyMFE      = "MFE"      // mean (squared) false error of Wang et al. 2016
+	// FamilyLA is the logit-adjusted loss of Menon et al. 2021 ("Long-tail
+	// learning via logit adjustment"), not in the study: softmax
+	// cross-entropy of logits + tau*log(prior), the prior being each
+	// class's share of the training set. Training against the prior makes
+	// the plain argmax of the logits a balanced classifier; tau 1 is the
+	// balanced softmax of Ren et al. 2020.
+	FamilyLA = "LA"
 )
 
 // Loss types (the study's loss_type).
@@ -42,6 +50,7 @@ var KnownTypes = map[string][]string{
 	FamilyBaseline: nil,
 	FamilyCB:       {TypeCE, TypeBCESigmoid, TypeBCESoftmax, TypeFocal},
 	FamilyMFE:      {TypeMFE, TypeMSFE},
+	FamilyLA:       {TypeCE},
 }
 
 // KnownWeightings lists the valid values of weighting.
@@ -57,11 +66,12 @@ type Config struct {
 	Weighting string  `json:"weighting"`
 	Beta      float64 `json:"beta"`  // ENS hyperparameter, in [0, 1)
 	Gamma     float64 `json:"gamma"` // focal exponent, >= 0
+	Tau       float64 `json:"tau"`   // logit adjustment scale (family LA), >= 0
 }
 
 // FromConfig takes the loss fields of a run configuration.
 func FromConfig(c config.Config) Config {
-	return Config{Family: c.LossFamily, Type: c.LossType, Weighting: c.Weighting, Beta: c.Beta, Gamma: c.Gamma}
+	return Config{Family: c.LossFamily, Type: c.LossType, Weighting: c.Weighting, Beta: c.Beta, Gamma: c.Gamma, Tau: c.Tau}
 }
 
 // weighting returns the effective weighting: WeightNone outside family CB,
@@ -86,7 +96,7 @@ func (c Config) Validate() error {
 	}
 	types, ok := KnownTypes[c.Family]
 	if !ok {
-		bad("loss_family", "unknown %q (valid: %s, %s, %s)", c.Family, FamilyBaseline, FamilyCB, FamilyMFE)
+		bad("loss_family", "unknown %q (valid: %s, %s, %s, %s)", c.Family, FamilyBaseline, FamilyCB, FamilyMFE, FamilyLA)
 	} else if c.Family != FamilyBaseline && !slices.Contains(types, c.Type) {
 		bad("loss_type", "unknown %q for loss_family %s (valid: %s)", c.Type, c.Family, strings.Join(types, ", "))
 	}
@@ -98,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.Gamma >= 0) {
 		bad("gamma", "must be >= 0, got %g", c.Gamma)
+	}
+	if !(c.Tau >= 0) || math.IsInf(c.Tau, 0) {
+		bad("tau", "must be a finite value >= 0, got %g", c.Tau)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("losses: %w", err)

@@ -39,7 +39,7 @@ func Evaluate(cfg Config, counts []int, logits [][]float64, labels []int) (loss 
 	if len(labels) != len(logits) {
 		return 0, bad("labels", "%d labels for %d rows of logits", len(labels), len(logits))
 	}
-	if cfg.Family == FamilyCB && len(counts) != c {
+	if (cfg.Family == FamilyCB || cfg.Family == FamilyLA) && len(counts) != c {
 		return 0, bad("counts", "%d class counts for %d classes of logits", len(counts), c)
 	}
 	labels32 := make([]int32, len(labels))

@@ -12,9 +12,9 @@ import (
 
 // New returns the loss selected by cfg as a train.LossFn, for
 // train.NewTrainer. counts are the per-class sample counts of the whole
-// training set; they fix the class weights (family CB) and the number of
-// classes C. They may be nil for families baseline and MFE, where the
-// number of classes is taken from the logits.
+// training set; they fix the class weights (family CB), the prior (family
+// LA) and the number of classes C. They may be nil for families baseline
+// and MFE, where the number of classes is taken from the logits.
 //
 // The returned function takes labels[0] as integer class indices shaped
 // [batch] or [batch, 1] (any integer dtype) and predictions[0] as logits
@@ -34,13 +34,20 @@ func New(cfg Config, counts []int) (train.LossFn, error) {
 			return nil, fmt.Errorf("losses: %w", &config.FieldError{Key: "loss_type", Reason: "BCE_softmax needs at least 2 classes"})
 		}
 	}
+	if cfg.Family == FamilyLA {
+		var err error
+		if weights, err = LogitOffsets(counts, cfg.Tau); err != nil {
+			return nil, err
+		}
+	}
 	return func(labels, predictions []*Node) *Node {
 		return Build(cfg, weights, predictions[0], labels[0])
 	}, nil
 }
 
 // Build builds the loss of cfg for logits [N, C] and integer labels [N] or
-// [N, 1]; weights are the class weights (nil means all 1; family CB only).
+// [N, 1]; weights are the class weights of family CB (nil means all 1), or
+// the logit offsets of family LA (LogitOffsets).
 // It is the graph code behind New and Evaluate, and panics (as graph code
 // does) on shapes that do not fit; cfg is assumed valid.
 func Build(cfg Config, weights []float64, logits, labels *Node) *Node {
@@ -65,6 +72,12 @@ func Build(cfg Config, weights []float64, logits, labels *Node) *Node {
 		return ReduceAllMean(CrossEntropy(logits, onehot))
 	case FamilyMFE:
 		return MeanFalseError(Softmax(logits), onehot, cfg.Type == TypeMSFE)
+	case FamilyLA:
+		if weights == nil {
+			panic("losses: family LA needs its logit offsets")
+		}
+		adjusted := Add(logits, InsertAxes(Const(logits.Graph(), toDType(weights, dtype)), 0))
+		return ReduceAllMean(CrossEntropy(adjusted, onehot))
 	}
 	// Family CB: s_i = w[y_i], 1 where no weights.
 	s := OnesLike(Reshape(labels, n))

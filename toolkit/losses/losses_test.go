@@ -52,7 +52,7 @@ func loadFixture(t *testing.T) fixture {
 }
 
 func caseName(c Config, batch string) string {
-	return fmt.Sprintf("%s/%s/%s/%s/b=%g/g=%g", batch, c.Family, c.Type, c.Weighting, c.Beta, c.Gamma)
+	return fmt.Sprintf("%s/%s/%s/%s/b=%g/g=%g/tau=%g", batch, c.Family, c.Type, c.Weighting, c.Beta, c.Gamma, c.Tau)
 }
 
 func near(got, want, tol float64) bool {
@@ -204,6 +204,9 @@ func allConfigs() []Config {
 	}
 	for _, lt := range KnownTypes[FamilyMFE] {
 		cfgs = append(cfgs, Config{Family: FamilyMFE, Type: lt})
+	}
+	for _, tau := range []float64{0.5, 1, 2} {
+		cfgs = append(cfgs, Config{Family: FamilyLA, Type: TypeCE, Tau: tau})
 	}
 	return cfgs
 }
@@ -363,6 +366,10 @@ func TestInvalidInputNamesField(t *testing.T) {
 		{"zero count INS", with(func(c *Config) { c.Weighting = WeightINS }), []int{5, 0}, logits, labels, "counts"},
 		{"zero count ISNS", with(func(c *Config) { c.Weighting = WeightISNS }), []int{0, 3}, logits, labels, "counts"},
 		{"zero count ENS", ok, []int{0, 3}, logits, labels, "counts"},
+		{"tau<0", Config{Family: FamilyLA, Type: TypeCE, Tau: -1}, counts, logits, labels, "tau"},
+		{"LA type", Config{Family: FamilyLA, Type: TypeFocal, Tau: 1}, counts, logits, labels, "loss_type"},
+		{"LA zero count", Config{Family: FamilyLA, Type: TypeCE, Tau: 1}, []int{5, 0}, logits, labels, "counts"},
+		{"LA counts for other classes", Config{Family: FamilyLA, Type: TypeCE, Tau: 1}, []int{5, 3, 2}, logits, labels, "counts"},
 		{"counts vs logits", ok, []int{5, 3, 1}, logits, labels, "counts"},
 		{"label too big", ok, counts, logits, []int{0, 2}, "labels"},
 		{"label negative", ok, counts, logits, []int{-1, 0}, "labels"},
@@ -425,15 +432,15 @@ func TestBaselineIgnoresTypeAndWeighting(t *testing.T) {
 func TestFromConfig(t *testing.T) {
 	c := config.Defaults()
 	got := FromConfig(c)
-	want := Config{Family: "baseline", Type: "CE", Weighting: "ENS", Beta: 0.999}
+	want := Config{Family: "baseline", Type: "CE", Weighting: "ENS", Beta: 0.999, Tau: 1}
 	if got != want {
 		t.Errorf("FromConfig(Defaults()) = %+v, want %+v", got, want)
 	}
 	if err := got.Validate(); err != nil {
 		t.Errorf("defaults invalid: %v", err)
 	}
-	c.LossFamily, c.LossType, c.Weighting, c.Beta, c.Gamma = "CB", "focal", "none", 0.5, 2
-	if got := FromConfig(c); got != (Config{Family: "CB", Type: "focal", Weighting: "none", Beta: 0.5, Gamma: 2}) {
+	c.LossFamily, c.LossType, c.Weighting, c.Beta, c.Gamma, c.Tau = "CB", "focal", "none", 0.5, 2, 0.5
+	if got := FromConfig(c); got != (Config{Family: "CB", Type: "focal", Weighting: "none", Beta: 0.5, Gamma: 2, Tau: 0.5}) {
 		t.Errorf("FromConfig = %+v", got)
 	}
 	// JSON keys are config.Config's.

@@ -76,3 +76,24 @@ func InitialBias(cfg Config, nClass int) float64 {
 	}
 	return -math.Log(float64(nClass - 1))
 }
+
+// LogitOffsets are the per-class logit offsets of the logit-adjusted loss
+// (family LA): tau*log(n_c/N) for the training counts n_c, N their sum.
+// Every class needs at least one sample.
+func LogitOffsets(counts []int, tau float64) ([]float64, error) {
+	if len(counts) == 0 {
+		return nil, fmt.Errorf("losses: %w", &config.FieldError{Key: "counts", Reason: "family LA needs the training set's class counts"})
+	}
+	total := 0
+	for c, n := range counts {
+		if n < 1 {
+			return nil, fmt.Errorf("losses: %w", &config.FieldError{Key: "counts", Reason: fmt.Sprintf("class %d has %d samples: family LA needs every class's prior > 0", c, n)})
+		}
+		total += n
+	}
+	out := make([]float64, len(counts))
+	for c, n := range counts {
+		out[c] = tau * math.Log(float64(n)/float64(total))
+	}
+	return out, nil
+}

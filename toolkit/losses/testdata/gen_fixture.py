@@ -12,6 +12,7 @@ Conventions (the issue's definitions):
   CB BCE_softmax:  mean_{i,c} s_i * F.binary_cross_entropy(softmax(z), t, reduction='none')
   CB focal:        sum_{i,c} s_i * torchvision sigmoid_focal_loss(alpha=-1, reduction='none') / N
   MFE/MSFE:        written out with torch ops (no library function exists).
+  LA CE:           F.cross_entropy(z + tau * log(n / n.sum()), y) (Menon et al. 2021).
 """
 import json
 import math
@@ -38,11 +39,14 @@ def class_weights(counts, weighting, beta):
     return w / w.sum() * len(counts)
 
 
-def loss(family, ltype, weighting, beta, gamma, z, y):
+def loss(family, ltype, weighting, beta, gamma, tau, z, y):
     t = F.one_hot(y, C).to(torch.float64)
     n = z.shape[0]
     if family == "baseline":
         return F.cross_entropy(z, y)
+    if family == "LA":
+        counts = torch.tensor(COUNTS, dtype=torch.float64)
+        return F.cross_entropy(z + tau * torch.log(counts / counts.sum()), y)
     if family == "MFE":
         p = torch.softmax(z, dim=1)
         e = 0.5 * ((t - p) ** 2).sum(dim=1)
@@ -66,13 +70,15 @@ def loss(family, ltype, weighting, beta, gamma, z, y):
     raise ValueError(ltype)
 
 
-CONFIGS = [("baseline", "CE", "ENS", 0.999, 0.0)]
+CONFIGS = [("baseline", "CE", "ENS", 0.999, 0.0, None)]
 for wt, beta in [("INS", 0.0), ("ISNS", 0.0), ("ENS", 0.9), ("ENS", 0.999), ("ENS", 0.9999), ("none", 0.0)]:
     for lt in ["CE", "BCE_sigmoid", "BCE_softmax"]:
-        CONFIGS.append(("CB", lt, wt, beta, 0.0))
+        CONFIGS.append(("CB", lt, wt, beta, 0.0, None))
     for gamma in [0.0, 0.5, 2.0]:
-        CONFIGS.append(("CB", "focal", wt, beta, gamma))
-CONFIGS += [("MFE", "MFE", "", 0.0, 0.0), ("MFE", "MSFE", "", 0.0, 0.0)]
+        CONFIGS.append(("CB", "focal", wt, beta, gamma, None))
+CONFIGS += [("MFE", "MFE", "", 0.0, 0.0, None), ("MFE", "MSFE", "", 0.0, 0.0, None)]
+# Logit adjustment (not in the study); tau 0 is plain cross-entropy.
+CONFIGS += [("LA", "CE", "", 0.0, 0.0, tau) for tau in [0.0, 0.5, 1.0, 2.0]]
 
 batches = {
     # Moderate logits, every class present.
@@ -89,15 +95,18 @@ batches = {
 
 cases = []
 for bname, (z0, y) in batches.items():
-    for fam, lt, wt, beta, gamma in CONFIGS:
+    for fam, lt, wt, beta, gamma, tau in CONFIGS:
         if bname == "saturated" and lt == "BCE_softmax":
             continue
         z = z0.clone().requires_grad_(True)
-        v = loss(fam, lt, wt, beta, gamma, z, y)
+        v = loss(fam, lt, wt, beta, gamma, tau, z, y)
         (g,) = torch.autograd.grad(v, z)
+        config = {"loss_family": fam, "loss_type": lt, "weighting": wt, "beta": beta, "gamma": gamma}
+        if tau is not None:
+            config["tau"] = tau
         cases.append({
             "batch": bname,
-            "config": {"loss_family": fam, "loss_type": lt, "weighting": wt, "beta": beta, "gamma": gamma},
+            "config": config,
             "logits": z0.tolist(), "labels": y.tolist(),
             # torchvision's focal loss has NaN gradients where (1 - p_t) is 0
             # and gamma < 1 (d/dx x^gamma at 0); those entries are null.
