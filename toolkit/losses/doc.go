@@ -1,8 +1,9 @@
 // Package losses holds the study's loss functions (its load_loss) as GoMLX
 // graph code: the baseline cross-entropy, the class-balanced (CB) losses of
-// Cui et al. 2019 and the mean (squared) false error of Wang et al. 2016.
+// Cui et al. 2019 and the mean (squared) false error of Wang et al. 2016;
+// beyond the study, the logit-adjusted loss (LA) of Menon et al. 2021.
 //
-// A Config (JSON keys loss_family, loss_type, weighting, beta, gamma, as in
+// A Config (JSON keys loss_family, loss_type, weighting, beta, gamma, tau, as in
 // config.Config; FromConfig takes them from a run configuration) selects
 // one loss; New turns it into a train.LossFn for train.NewTrainer, and
 // Evaluate computes it for plain Go slices with the same graph code (Build).
@@ -22,6 +23,7 @@
 //	CB BCE_softmax    mean_{i,c} s_i BCE(softmax(z_i)_c, t_ic)
 //	CB focal          mean_i sum_c s_i (1 - p_ic)^gamma BCEWithLogits(z_ic, t_ic)
 //	MFE MFE / MSFE    sum_c E_c  /  sum_c E_c^2
+//	LA CE             mean_i CE(z_i + tau log(pi), y_i)          (pi_c = n_c / sum n)
 //
 // where p_ic = sigmoid(z_ic) if t_ic = 1 else 1 - sigmoid(z_ic) (torchvision's
 // sigmoid_focal_loss with alpha off), E_c is the mean over the batch's
