@@ -53,6 +53,15 @@ func StudyMethods() []Method {
 	}
 }
 
+// ExtraMethods are methods the study lacked, which RunStudy runs when
+// StudyOptions.Methods names them (the default is the study's 13): the
+// logit-adjusted loss of Menon et al. 2021 (loss_family LA, tau 1).
+func ExtraMethods() []Method {
+	return []Method{
+		{"logit adjustment", func(e *Experiment) *Experiment { return e.Loss("LA", "CE").Tau(1) }},
+	}
+}
+
 // StudyOptions say where RunStudy writes and which methods it runs.
 type StudyOptions struct {
 	LogDir   string   // one log per method, named after it; required
@@ -106,17 +115,18 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	}
 	methods := StudyMethods()
 	if len(o.Methods) > 0 {
+		known := append(StudyMethods(), ExtraMethods()...)
 		var picked []Method
 		for _, name := range o.Methods {
-			i := slices.IndexFunc(methods, func(m Method) bool { return m.Name == name })
+			i := slices.IndexFunc(known, func(m Method) bool { return m.Name == name })
 			if i < 0 {
-				names := make([]string, len(methods))
-				for k, m := range methods {
+				names := make([]string, len(known))
+				for k, m := range known {
 					names[k] = m.Name
 				}
 				return nil, &config.FieldError{Key: "methods", Reason: fmt.Sprintf("unknown method %q (methods: %s)", name, strings.Join(names, ", "))}
 			}
-			picked = append(picked, methods[i])
+			picked = append(picked, known[i])
 		}
 		methods = picked
 	}

@@ -64,6 +64,14 @@ func TestRunStudyResumes(t *testing.T) {
 	if _, err := RunStudy(gocontext.Background(), cfg, StudyOptions{LogDir: dir, Methods: []string{"SMOTE"}}); !errors.As(err, &fe) || fe.Key != "methods" {
 		t.Errorf("unknown method: %v", err)
 	}
+	// A method beyond the study, by name.
+	extra, err := RunStudy(gocontext.Background(), cfg, StudyOptions{LogDir: t.TempDir(), Methods: []string{"logit adjustment"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(extra.Rows) != 1 || extra.Rows[0].Log.VarDict.LossFamily != "LA" || extra.Rows[0].Log.VarDict.Tau != 1 {
+		t.Errorf("logit adjustment: rows %+v", extra.Rows)
+	}
 	// Interrupted before a method could start: an error, not a study that
 	// looks finished with rows missing.
 	ctx, cancel := gocontext.WithCancel(gocontext.Background())
