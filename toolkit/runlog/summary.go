@@ -31,7 +31,8 @@ type SummaryOptions struct {
 	// Columns are metrics (see Log.Series), var_dict keys, or one of note,
 	// date, file, epoch (the epoch reported), epochs, minority (the class
 	// name), status, stop_reason.
-	// Empty means DefaultColumns.
+	// Empty means DefaultColumns, plus status when a run did not finish
+	// (failed, interrupted or still running), so it is not read as a result.
 	Columns []string
 	// SortBy is the metric rows are sorted by, best first (ascending for
 	// losses and times, descending otherwise); empty means valid_accuracy.
@@ -69,6 +70,12 @@ func Summarize(logs []*Log, opts SummaryOptions) (*Table, error) {
 	cols := opts.Columns
 	if len(cols) == 0 {
 		cols = DefaultColumns
+		for _, l := range logs {
+			if l.Run != nil && l.Run.Status != StatusFinished {
+				cols = append(slices.Clone(DefaultColumns), "status")
+				break
+			}
+		}
 	}
 	sortBy := opts.SortBy
 	if sortBy == "" {

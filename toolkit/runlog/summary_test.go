@@ -180,3 +180,26 @@ func TestTableBuiltByHand(t *testing.T) {
 		t.Errorf("HTML:\n%s", html)
 	}
 }
+
+// The default table says which runs did not finish; a table of finished
+// runs, or one with chosen columns, has no status column.
+func TestSummaryStatusWhenUnfinished(t *testing.T) {
+	logs := runs(t) // New leaves status "running"
+	tb, err := Summarize(logs, SummaryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.Columns[len(tb.Columns)-1]; got != "status" || tb.Rows[0].Cells[len(tb.Columns)-1].Text != StatusRunning {
+		t.Errorf("default columns with unfinished runs end in %q, cell %q", got, tb.Rows[0].Cells[len(tb.Columns)-1].Text)
+	}
+	for _, l := range logs {
+		l.Run.Status = StatusFinished
+	}
+	if tb, err = Summarize(logs, SummaryOptions{}); err != nil || len(tb.Columns) != len(DefaultColumns) {
+		t.Errorf("finished runs: columns %v, err %v", tb.Columns, err)
+	}
+	logs[1].Run.Status = StatusFailed
+	if tb, err = Summarize(logs, SummaryOptions{Columns: []string{"note", "valid_accuracy"}}); err != nil || len(tb.Columns) != 2 {
+		t.Errorf("chosen columns: %v, err %v", tb.Columns, err)
+	}
+}
