@@ -197,8 +197,11 @@ func ReadAll(paths ...string) ([]*Log, error) {
 	return logs, errors.Join(errs...)
 }
 
-// ReadDir reads every *.json file under dir, recursively, in path order,
-// as ReadAll. Write's temporary files are skipped.
+// ReadDir reads every run log under dir, recursively, in path order, as
+// ReadAll. It skips Write's temporary files, runs' checkpoint folders
+// (*.ckpt) and JSON files that are not run logs (a search's manifest.json):
+// a JSON object without "results" or "var_dict". Other JSON files that
+// fail to read are errors.
 func ReadDir(dir string) ([]*Log, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -206,7 +209,13 @@ func ReadDir(dir string) ([]*Log, error) {
 			return err
 		}
 		name := d.Name()
-		if !d.IsDir() && strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".runlog-tmp-") {
+		if d.IsDir() {
+			if p != dir && strings.HasSuffix(name, ".ckpt") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".runlog-tmp-") && !notRunLog(p) {
 			paths = append(paths, p)
 		}
 		return nil
@@ -216,4 +225,21 @@ func ReadDir(dir string) ([]*Log, error) {
 	}
 	sort.Strings(paths)
 	return ReadAll(paths...)
+}
+
+// notRunLog reports whether path holds a JSON object with neither of a run
+// log's "results" and "var_dict" keys. Unreadable or malformed files are
+// not ruled out here: reading them reports their error.
+func notRunLog(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return false
+	}
+	_, results := top["results"]
+	_, varDict := top["var_dict"]
+	return !results && !varDict
 }

@@ -302,9 +302,17 @@ func TestReadDirSkipsTempAndReportsBadFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
 	bad := filepath.Join(dir, "c.json")
 	os.WriteFile(bad, []byte(`{"note": "half`), 0o644)
+	// Not run logs: a run's checkpoint folder, a search's manifest.
+	os.MkdirAll(filepath.Join(dir, "a.ckpt"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a.ckpt", "checkpoint-n0000001.json"), []byte(`{"variables": []}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"base": {}, "grid": {}, "k": 3}`), 0o644)
+	// A run log that lacks a required key is still an error.
+	noDate := filepath.Join(dir, "d.json")
+	os.WriteFile(noDate, []byte(`{"note": "x", "results": {}, "y": {}, "var_dict": {}}`), 0o644)
 	logs, err := ReadDir(dir)
-	if len(logs) != 2 || err == nil || !strings.Contains(err.Error(), bad) {
-		t.Errorf("%d logs, error %v; want 2 logs and an error naming %s", len(logs), err, bad)
+	if len(logs) != 2 || err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), noDate) ||
+		strings.Contains(err.Error(), "ckpt") || strings.Contains(err.Error(), "manifest") {
+		t.Errorf("%d logs, error %v; want 2 logs and errors naming %s and %s only", len(logs), err, bad, noDate)
 	}
 }
 
