@@ -141,7 +141,9 @@ func LongTail(train, valid *data.Dataset, factor float64, seed int64) (*data.Dat
 // fittingHead is the largest head count n whose profile
 // floor(n * factor^(-k/(C-1))) fits every ranked count.
 func fittingHead(ranked []int, factor float64) (int, error) {
-	n := math.MaxInt
+	// Rank 0 keeps n itself, so n <= ranked[0]; the minimum is taken in
+	// float64 (a huge factor would overflow an int).
+	limit := math.Inf(1)
 	for k, have := range ranked {
 		if have == 0 {
 			return 0, fmt.Errorf("rank %d class has no images", k)
@@ -150,8 +152,9 @@ func fittingHead(ranked []int, factor float64) (int, error) {
 		if len(ranked) > 1 {
 			ratio = math.Pow(factor, -float64(k)/float64(len(ranked)-1))
 		}
-		n = min(n, int(float64(have)/ratio+1e-9))
+		limit = min(limit, float64(have)/ratio+1e-9)
 	}
+	n := int(limit)
 	// Rounding may leave one rank a single image short: step down until
 	// every count fits.
 	for ; n > 0; n-- {

@@ -40,6 +40,8 @@ func TestLongTail(t *testing.T) {
 		// Rank 2 (b, 40 images) limits the head: n = 40 / 2^-1 = 80.
 		{"a small tail class lowers the head", []int{300, 40, 290}, []int{30, 30, 30}, 2, []int{80, 40, 56}, []int{30, 15, 21}, ""},
 		{"factor below 1", []int{10, 10}, []int{5, 5}, 0.5, nil, nil, "imbalance factor 0.5"},
+		// The tail keeps its floor of one image.
+		{"huge factor", []int{10, 10}, []int{5, 5}, 1e300, []int{10, 1}, []int{5, 1}, ""},
 		{"a class without validation images", []int{10, 10}, []int{5, 0}, 2, nil, nil, "valid split"},
 	}
 	for _, tc := range tests {
