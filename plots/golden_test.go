@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/cmpimg"
+
+	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
 // goldenCase is one chart drawn from fixture logs.
@@ -33,6 +35,10 @@ var goldenCases = []goldenCase{
 		return MethodBars(methodLogs(t)[:3], "", "valid_accuracy", "valid_recall_macro")
 	}),
 	chart("scatter", func(t *testing.T) (*Figure, error) { return Scatter(methodLogs(t), SplitValid) }),
+	chart("recall_by_class_size", func(t *testing.T) (*Figure, error) { return RecallByClassSize(methodLogs(t), SplitValid) }),
+	chart("recall_by_class_size_study", func(t *testing.T) (*Figure, error) {
+		return RecallByClassSize([]*runlog.Log{readFixture(t, "study_layout.json")}, SplitValid)
+	}),
 	chart("overlay_accuracy", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_accuracy") }),
 	chart("overlay_loss", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_loss") }),
 	chart("cv", func(t *testing.T) (*Figure, error) { return CVResults(cvLogs(t), "valid_accuracy") }),
