@@ -43,7 +43,7 @@ func RecallByClassSize(logs []*runlog.Log, split string) (*Figure, error) {
 	}
 	names := runNames(logs)
 	f := newFigure(fmt.Sprintf("recall by class, head to tail (%s, best epoch of each run)", split), 1, 1)
-	f.Width = vg.Length(max(7, 1.1*float64(len(classes))+3)) * vg.Inch
+	f.Width = vg.Length(max(7, 0.8*float64(len(classes))+3.5)) * vg.Inch
 	p := f.Panel(0, 0)
 	p.NominalX(labels...)
 	p.X.Label.Text = "class (" + what + "), most to fewest"
