@@ -199,7 +199,8 @@ func Run(goctx gocontext.Context, s Setup) (res *Result, err error) {
 	}
 	err = catch(func() error { return r.run(goctx) })
 	r.freePrograms()
-	if err != nil && r.log != nil && r.log.Run.Status == runlog.StatusRunning {
+	var lw *logWriteError
+	if err != nil && r.log != nil && r.log.Run.Status == runlog.StatusRunning && !errors.As(err, &lw) {
 		reason := r.log.Run.StopReason
 		if reason == "" {
 			reason = runlog.StopError
@@ -406,10 +407,20 @@ func (r *runner) writeLog() error {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(r.LogPath), 0o755); err != nil {
-		return fmt.Errorf("train: %w", err)
+		return &logWriteError{fmt.Errorf("train: run log %s: %w", r.LogPath, err)}
 	}
-	return runlog.Write(r.LogPath, r.log)
+	if err := runlog.Write(r.LogPath, r.log); err != nil {
+		return &logWriteError{err}
+	}
+	return nil
 }
+
+// logWriteError is a failure to write the run log: Run does not try
+// again to record it in the log it could not write.
+type logWriteError struct{ err error }
+
+func (e *logWriteError) Error() string { return e.err.Error() }
+func (e *logWriteError) Unwrap() error { return e.err }
 
 // epoch trains over the sampler's draw, then evaluates the validation set.
 func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, error) {

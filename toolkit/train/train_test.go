@@ -194,6 +194,22 @@ func TestNaNLossStopsWithLog(t *testing.T) {
 	}
 }
 
+// A run log that cannot be written stops the run at once, with one error
+// naming it (not the same error twice, from a retry to record it).
+func TestUnwritableLog(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := testSetup(t, "")
+	s.LogPath = filepath.Join(file, "run.json")
+	_, err := Run(gocontext.Background(), s)
+	if err == nil || !strings.Contains(err.Error(), "run log "+s.LogPath) || strings.Count(err.Error(), "not a directory") != 1 {
+		t.Errorf("err = %v, want one error naming the run log", err)
+	}
+}
+
 // Weights that diverge while the training loss stays finite are caught by
 // the validation pass: the same error and log as a non-finite training loss.
 func TestNaNValidationStopsWithLog(t *testing.T) {
