@@ -105,7 +105,9 @@ func runOne(ctx context.Context, e *toolkit.Experiment, stdout, stderr io.Writer
 	}
 	res, err := e.Run(ctx)
 	if res != nil && res.LogPath != "" {
-		fmt.Fprintf(stdout, "run log: %s\n", res.LogPath)
+		if _, serr := os.Stat(res.LogPath); serr == nil { // not when it could not be written
+			fmt.Fprintf(stdout, "run log: %s\n", res.LogPath)
+		}
 	}
 	if errors.Is(err, context.Canceled) && res != nil && res.Log != nil && res.LogPath != "" {
 		how := "debiaser rerun " + res.LogPath + " (no checkpoints were kept: it starts again)"
