@@ -35,9 +35,9 @@ var goldenCases = []goldenCase{
 		return MethodBars(methodLogs(t)[:3], "", "valid_accuracy", "valid_recall_macro")
 	}),
 	chart("scatter", func(t *testing.T) (*Figure, error) { return Scatter(methodLogs(t), SplitValid) }),
-	chart("recall_by_class_size", func(t *testing.T) (*Figure, error) { return RecallByClassSize(methodLogs(t), SplitValid) }),
-	chart("recall_by_class_size_study", func(t *testing.T) (*Figure, error) {
-		return RecallByClassSize([]*runlog.Log{readFixture(t, "study_layout.json")}, SplitValid)
+	chart("tail_profile", func(t *testing.T) (*Figure, error) { return TailProfile(methodLogs(t), SplitValid) }),
+	chart("tail_profile_study", func(t *testing.T) (*Figure, error) {
+		return TailProfile([]*runlog.Log{readFixture(t, "study_layout.json")}, SplitValid)
 	}),
 	chart("overlay_accuracy", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_accuracy") }),
 	chart("overlay_loss", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_loss") }),

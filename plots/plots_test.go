@@ -253,7 +253,7 @@ func TestSaveAllRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"methods.png", "scatter_valid.png", "recall_by_class_size.png", "overlay_valid_accuracy.png", "overlay_valid_loss.png", "baseline_deltas.md", "baseline_deltas.csv"}
+	want := []string{"methods.png", "scatter_valid.png", "tail_profile_valid.png", "overlay_valid_accuracy.png", "overlay_valid_loss.png", "baseline_deltas.md", "baseline_deltas.csv"}
 	var got []string
 	for _, p := range paths {
 		got = append(got, filepath.Base(p))

@@ -77,7 +77,7 @@ func SaveAllRuns(logs []*runlog.Log, dir, format string, opt RunsOptions) ([]str
 	charts := []namedChart{
 		{"methods", func() (*Figure, error) { return MethodBars(logs, baseline, metrics...) }},
 		{"scatter_valid", func() (*Figure, error) { return Scatter(logs, SplitValid) }},
-		{"recall_by_class_size", func() (*Figure, error) { return RecallByClassSize(logs, SplitValid) }},
+		{"tail_profile_valid", func() (*Figure, error) { return TailProfile(logs, SplitValid) }},
 	}
 	for _, m := range overlay {
 		charts = append(charts, namedChart{"overlay_" + fileSafe(m), func() (*Figure, error) { return Overlay(logs, m) }})
