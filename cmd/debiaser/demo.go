@@ -89,7 +89,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := t.Write(stdout, "text"); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n%d run logs in %s (%s in all). Compare them with: debiaser summary %s\n",
-		len(logs), *dir, time.Since(start).Round(time.Second), *dir)
+	fmt.Fprintf(stdout, "\n%d run logs in %s (%s in all). Compare them with: debiaser summary %s\nCharts (per-class recall and precision head to tail, methods vs baseline, ...): debiaser plot --out %s/charts %s\n",
+		len(logs), *dir, time.Since(start).Round(time.Second), *dir, *dir, *dir)
 	return nil
 }
