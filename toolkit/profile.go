@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 )
@@ -19,6 +20,10 @@ const (
 const (
 	EnvProfile = "DEBIASER_PROFILE" // "quick" (default) or "full"
 	EnvData    = "DEBIASER_DATA"    // an image folder; empty: the embedded default
+	// EnvImbalance sets imbalance_factor: n_max/n_min of the data (a
+	// folder made long-tailed at load time, or the embedded dataset's);
+	// empty: the folder as it is, 10 for the embedded dataset.
+	EnvImbalance = "DEBIASER_IMBALANCE"
 )
 
 // Profile returns the base config of a profile on the given data: a folder
@@ -58,9 +63,24 @@ func Profile(name, dataDir string) (config.Config, error) {
 	return cfg, nil
 }
 
-// ProfileFromEnv is Profile($DEBIASER_PROFILE, $DEBIASER_DATA).
+// ProfileFromEnv is Profile($DEBIASER_PROFILE, $DEBIASER_DATA), with
+// imbalance_factor from $DEBIASER_IMBALANCE when set.
 func ProfileFromEnv() (config.Config, error) {
-	return Profile(os.Getenv(EnvProfile), os.Getenv(EnvData))
+	cfg, err := Profile(os.Getenv(EnvProfile), os.Getenv(EnvData))
+	if err != nil {
+		return cfg, err
+	}
+	if s := os.Getenv(EnvImbalance); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return cfg, &config.FieldError{Key: EnvImbalance, Reason: fmt.Sprintf("want a number (imbalance_factor), got %q", s)}
+		}
+		cfg.ImbalanceFactor = f
+		if err := cfg.Validate(); err != nil {
+			return cfg, fmt.Errorf("%s=%s: %w", EnvImbalance, s, err)
+		}
+	}
+	return cfg, nil
 }
 
 func isDir(path string) bool {

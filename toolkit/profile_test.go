@@ -3,6 +3,7 @@ package toolkit
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +40,33 @@ func TestProfileData(t *testing.T) {
 	}
 	if _, err := Profile("fast", ""); err == nil {
 		t.Error("unknown profile accepted")
+	}
+}
+
+func TestProfileFromEnvImbalance(t *testing.T) {
+	flat := t.TempDir()
+	t.Setenv(EnvProfile, ProfileQuick)
+	t.Setenv(EnvData, flat)
+	for _, tc := range []struct {
+		env  string
+		want float64
+		err  string
+	}{
+		{"", 0, ""},
+		{"10", 10, ""},
+		{"2.5", 2.5, ""},
+		{"ten", 0, "DEBIASER_IMBALANCE"},
+		{"0.5", 0, "imbalance_factor"},
+	} {
+		t.Setenv(EnvImbalance, tc.env)
+		cfg, err := ProfileFromEnv()
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s=%q: err = %v, want one naming %s", EnvImbalance, tc.env, err, tc.err)
+			}
+		case err != nil || cfg.ImbalanceFactor != tc.want || cfg.TrainPath != flat:
+			t.Errorf("%s=%q: imbalance_factor %v (want %v), train_path %q, err %v", EnvImbalance, tc.env, cfg.ImbalanceFactor, tc.want, cfg.TrainPath, err)
+		}
 	}
 }
