@@ -215,7 +215,7 @@ func ReadDir(dir string) ([]*Log, error) {
 			}
 			return nil
 		}
-		if strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".runlog-tmp-") && !notRunLog(p) {
+		if strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".runlog-tmp-") {
 			paths = append(paths, p)
 		}
 		return nil
@@ -224,19 +224,34 @@ func ReadDir(dir string) ([]*Log, error) {
 		return nil, fmt.Errorf("runlog: %w", err)
 	}
 	sort.Strings(paths)
-	return ReadAll(paths...)
+	var logs []*Log
+	var errs []error
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("runlog: %w", err))
+			continue
+		}
+		if notRunLog(data) {
+			continue
+		}
+		l, err := Parse(data)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("runlog: %s: %w", p, err))
+			continue
+		}
+		l.Path = p
+		logs = append(logs, l)
+	}
+	return logs, errors.Join(errs...)
 }
 
-// notRunLog reports whether path holds a JSON object with neither of a run
-// log's "results" and "var_dict" keys. Unreadable or malformed files are
-// not ruled out here: reading them reports their error.
-func notRunLog(path string) bool {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
+// notRunLog reports whether data is a JSON object with neither of a run
+// log's "results" and "var_dict" keys. Malformed JSON is not ruled out
+// here: parsing it reports its error.
+func notRunLog(data []byte) bool {
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	if err := json.Unmarshal(nonFiniteToNull(data), &top); err != nil {
 		return false
 	}
 	_, results := top["results"]
