@@ -155,17 +155,24 @@ func MethodBars(logs []*runlog.Log, baseline string, metrics ...string) (*Figure
 	return f, nil
 }
 
-// Scatter draws per-class precision vs recall at each run's best epoch,
-// one panel per class and one point per run (the study's viz_scatter).
-// split is "valid" (default) or "train".
-func Scatter(logs []*runlog.Log, split string) (*Figure, error) {
+// splitClasses checks split ("" is valid) and that every run has the first
+// run's classes, and returns both.
+func splitClasses(logs []*runlog.Log, split string) (string, []string, error) {
 	if split == "" {
 		split = SplitValid
 	}
 	if split != SplitValid && split != SplitTrain {
-		return nil, fmt.Errorf("plots: unknown split %q (valid: %s, %s)", split, SplitTrain, SplitValid)
+		return "", nil, fmt.Errorf("plots: unknown split %q (valid: %s, %s)", split, SplitTrain, SplitValid)
 	}
 	classes, err := sameClasses(logs)
+	return split, classes, err
+}
+
+// Scatter draws per-class precision vs recall at each run's best epoch,
+// one panel per class and one point per run (the study's viz_scatter).
+// split is "valid" (default) or "train".
+func Scatter(logs []*runlog.Log, split string) (*Figure, error) {
+	split, classes, err := splitClasses(logs, split)
 	if err != nil {
 		return nil, err
 	}

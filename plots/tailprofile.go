@@ -19,13 +19,7 @@ import (
 // run's run.train_counts (else its validation samples: the study's own
 // logs have no counts). split is "valid" (default) or "train".
 func TailProfile(logs []*runlog.Log, split string) (*Figure, error) {
-	if split == "" {
-		split = SplitValid
-	}
-	if split != SplitValid && split != SplitTrain {
-		return nil, fmt.Errorf("plots: unknown split %q (valid: %s, %s)", split, SplitTrain, SplitValid)
-	}
-	classes, err := sameClasses(logs)
+	split, classes, err := splitClasses(logs, split)
 	if err != nil {
 		return nil, err
 	}
