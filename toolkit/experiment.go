@@ -352,48 +352,7 @@ func (e *Experiment) Config() (config.Config, error) {
 // names owned by other packages' registries (model_name, the loss keys),
 // so that a bad value is reported, naming its key, before any data loads.
 func validateAll(c config.Config) error {
-	var errs []error
-	if err := c.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if _, ok := models.Known[c.ModelName]; !ok {
-		errs = append(errs, &config.FieldError{Key: "model_name", Reason: fmt.Sprintf("unknown %q (valid: %s)", c.ModelName, strings.Join(models.Names(), ", "))})
-	}
-	// The loss keys config.Validate checks too (beta, gamma) are reported once.
-	seen := map[string]bool{}
-	for _, fe := range fieldErrors(errors.Join(errs...)) {
-		seen[fe.Key] = true
-	}
-	for _, fe := range fieldErrors(losses.FromConfig(c).Validate()) {
-		if !seen[fe.Key] {
-			errs = append(errs, fmt.Errorf("losses: %w", fe))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// fieldErrors lists the *config.FieldError values in err's tree.
-func fieldErrors(err error) []*config.FieldError {
-	var out []*config.FieldError
-	var walk func(error)
-	walk = func(err error) {
-		if fe, ok := err.(*config.FieldError); ok {
-			out = append(out, fe)
-			return
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	if err != nil {
-		walk(err)
-	}
-	return out
+	return errors.Join(c.Validate(), models.CheckName(c.ModelName), losses.FromConfig(c).ValidateNames())
 }
 
 // Result is a finished run.

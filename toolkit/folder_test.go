@@ -152,3 +152,27 @@ func TestLogitAdjustedRun(t *testing.T) {
 		t.Errorf("LA log: family %q tau %g status %q", la1.VarDict.LossFamily, la1.VarDict.Tau, la1.Run.Status)
 	}
 }
+
+// fieldErrors lists the *config.FieldError values in err's tree.
+func fieldErrors(err error) []*config.FieldError {
+	var out []*config.FieldError
+	var walk func(error)
+	walk = func(err error) {
+		if fe, ok := err.(*config.FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
+}

@@ -87,21 +87,12 @@ func (c Config) weighting() string {
 }
 
 // Validate reports every invalid field; each error is a *config.FieldError
-// whose Key is the JSON key. Beta and gamma are range-checked whatever the
-// family, like config.Config.Validate does.
+// whose Key is the JSON key. Beta, gamma and tau are range-checked whatever
+// the family, like config.Config.Validate does.
 func (c Config) Validate() error {
-	var errs []error
+	errs := c.nameErrors()
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &config.FieldError{Key: key, Reason: fmt.Sprintf(format, args...)})
-	}
-	types, ok := KnownTypes[c.Family]
-	if !ok {
-		bad("loss_family", "unknown %q (valid: %s, %s, %s, %s)", c.Family, FamilyBaseline, FamilyCB, FamilyMFE, FamilyLA)
-	} else if c.Family != FamilyBaseline && !slices.Contains(types, c.Type) {
-		bad("loss_type", "unknown %q for loss_family %s (valid: %s)", c.Type, c.Family, strings.Join(types, ", "))
-	}
-	if c.Family == FamilyCB && c.Weighting != "" && !slices.Contains(KnownWeightings, c.Weighting) {
-		bad("weighting", "unknown %q (valid: %s)", c.Weighting, strings.Join(KnownWeightings, ", "))
 	}
 	if !(c.Beta >= 0 && c.Beta < 1) {
 		bad("beta", "must be in [0, 1), got %g", c.Beta)
@@ -116,4 +107,32 @@ func (c Config) Validate() error {
 		return fmt.Errorf("losses: %w", err)
 	}
 	return nil
+}
+
+// ValidateNames checks the names this package owns (loss_family,
+// loss_type, weighting) and not the ranges config.Config.Validate checks
+// too: a run's config is checked with both, each error once.
+func (c Config) ValidateNames() error {
+	if err := errors.Join(c.nameErrors()...); err != nil {
+		return fmt.Errorf("losses: %w", err)
+	}
+	return nil
+}
+
+// nameErrors are ValidateNames's field errors, unwrapped.
+func (c Config) nameErrors() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &config.FieldError{Key: key, Reason: fmt.Sprintf(format, args...)})
+	}
+	types, ok := KnownTypes[c.Family]
+	if !ok {
+		bad("loss_family", "unknown %q (valid: %s, %s, %s, %s)", c.Family, FamilyBaseline, FamilyCB, FamilyMFE, FamilyLA)
+	} else if c.Family != FamilyBaseline && !slices.Contains(types, c.Type) {
+		bad("loss_type", "unknown %q for loss_family %s (valid: %s)", c.Type, c.Family, strings.Join(types, ", "))
+	}
+	if c.Family == FamilyCB && c.Weighting != "" && !slices.Contains(KnownWeightings, c.Weighting) {
+		bad("weighting", "unknown %q (valid: %s)", c.Weighting, strings.Join(KnownWeightings, ", "))
+	}
+	return errs
 }

@@ -136,11 +136,20 @@ func Build(name string, opts Options) (*Model, error) {
 	return newModel(arch, opts)
 }
 
+// CheckName is nil when name (config key model_name) is in Known, else a
+// *config.FieldError listing the names.
+func CheckName(name string) error {
+	if _, ok := Known[name]; !ok {
+		return &config.FieldError{Key: "model_name", Reason: fmt.Sprintf("unknown %q (valid: %s)", name, strings.Join(Names(), ", "))}
+	}
+	return nil
+}
+
 // New builds the model a run config asks for. An unknown model_name is a
 // *config.FieldError.
 func New(c config.Config) (*Model, error) {
-	if _, ok := Known[c.ModelName]; !ok {
-		return nil, &config.FieldError{Key: "model_name", Reason: fmt.Sprintf("unknown %q (valid: %s)", c.ModelName, strings.Join(Names(), ", "))}
+	if err := CheckName(c.ModelName); err != nil {
+		return nil, err
 	}
 	return Build(c.ModelName, Options{
 		NClass: c.NClass, Pretrained: c.Pretrained, Full: c.Full,
