@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	gomlxtrain "github.com/gomlx/gomlx/pkg/ml/train"
 
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/data"
@@ -254,6 +255,14 @@ func (e *Experiment) Tau(t float64) *Experiment {
 	return e.set(func(c *config.Config) { c.Tau = t })
 }
 
+// DRWEpoch defers the class weights of loss_family CB to the epochs
+// after the first n (deferred re-weighting, Cao et al. 2019: those train
+// with every class weight 1); 0 weights from the start. The validation
+// loss is the weighted loss in every epoch.
+func (e *Experiment) DRWEpoch(n int) *Experiment {
+	return e.set(func(c *config.Config) { c.DRWEpoch = n })
+}
+
 // Optimizer is the study's load_optimizer(optimizer_name, lr): "Adam" or "SGD".
 func (e *Experiment) Optimizer(name string, lr float64) *Experiment {
 	return e.set(func(c *config.Config) { c.Optimizer, c.LearningRate = name, lr })
@@ -435,6 +444,15 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var earlyLoss gomlxtrain.LossFn
+	if cfg.DRWEpoch > 0 {
+		// Deferred re-weighting: the same loss with every class weight 1 first.
+		unweighted := lossCfg
+		unweighted.Weighting = losses.WeightNone
+		if earlyLoss, err = losses.New(unweighted, trainSet.Counts()); err != nil {
+			return nil, err
+		}
+	}
 	steps := (len(epochSize) + cfg.BatchSize - 1) / cfg.BatchSize
 	if cfg.DropLast {
 		steps = len(epochSize) / cfg.BatchSize
@@ -482,6 +500,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		Config: cfg, Train: trainSet, Valid: validSet,
 		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
 		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
+		EarlyLoss: earlyLoss, EarlyEpochs: cfg.DRWEpoch,
 		Batcher:       &batcher{train: trainBatches, valid: inputs.validBatches(backend, validSet, pipe, cfg.Seed)},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
 		SkippedFiles:  skippedFiles(res.Skipped),

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	gocontext "context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/debiaser/debiaser/datasets"
 	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/losses"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
@@ -175,4 +179,77 @@ func fieldErrors(err error) []*config.FieldError {
 		walk(err)
 	}
 	return out
+}
+
+// Deferred re-weighting (drw_epoch): the first epochs train exactly as the
+// unweighted loss does, the later ones with the class weights, and the
+// validation loss is the weighted loss in every epoch (checked against
+// losses.Evaluate on the best epoch's class probabilities). Interrupted
+// after its first epoch and resumed, a run logs what it logs uninterrupted.
+func TestDeferredReweighting(t *testing.T) {
+	mk := func() *Experiment { return tiny(t).Epochs(3).Loss("CB", "CE").Weighting("ENS", 0.9) }
+	run := func(e *Experiment) *runlog.Log {
+		t.Helper()
+		res, err := e.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Free()
+		return res.Log
+	}
+	unweighted := run(mk().Weighting("none", 0))
+	weighted := run(mk())
+	drw := run(mk().DRWEpoch(2))
+	tl, ul := drw.Results.TrainLoss, unweighted.Results.TrainLoss
+	if !slices.Equal(tl[:2], ul[:2]) || tl[2] == ul[2] {
+		t.Errorf("train loss: drw_epoch 2 %v, unweighted %v: want the first 2 epochs equal, the third not", tl, ul)
+	}
+	if slices.Equal(tl, weighted.Results.TrainLoss) {
+		t.Errorf("train loss: drw_epoch 2 equals the weighted loss's %v", tl)
+	}
+	weights := losses.FromConfig(drw.VarDict)
+	for _, tt := range []struct {
+		name string
+		log  *runlog.Log
+		want bool // the weighted loss of the best epoch's probabilities is its valid loss
+	}{{"drw", drw, true}, {"weighted", weighted, true}, {"unweighted", unweighted, false}} {
+		best := tt.log.Run.BestEpoch
+		logits := make([][]float64, len(tt.log.Run.ValidScores))
+		for i, p := range tt.log.Run.ValidScores {
+			for _, x := range p {
+				logits[i] = append(logits[i], math.Log(x)) // softmax(log p) = p
+			}
+		}
+		want, err := losses.Evaluate(weights, tt.log.Run.TrainCounts, logits, tt.log.Y.Valid.True[strconv.Itoa(best)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tt.log.Results.ValidLoss[best]
+		if same := math.Abs(got-want) < 1e-4*math.Abs(want); same != tt.want {
+			t.Errorf("%s: valid loss %.6f at best epoch %d, weighted loss of its probabilities %.6f", tt.name, got, best, want)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "drw.json")
+	ctx, cancel := gocontext.WithCancel(gocontext.Background())
+	defer cancel()
+	var progress strings.Builder
+	stopAfterFirst := writerFunc(func(p []byte) (int, error) {
+		progress.Write(p)
+		if strings.Contains(string(p), "epoch 1/3") {
+			cancel()
+		}
+		return len(p), nil
+	})
+	if _, err := mk().DRWEpoch(1).LogPath(path).Checkpoints(true).Verbose(stopAfterFirst).Run(ctx); !errors.Is(err, gocontext.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	resumed := run(mk().DRWEpoch(1).LogPath(path).Resume().Verbose(&progress))
+	full := run(mk().DRWEpoch(1))
+	if !reflect.DeepEqual(resumed.Results.TrainLoss, full.Results.TrainLoss) || !reflect.DeepEqual(resumed.Results.ValidLoss, full.Results.ValidLoss) {
+		t.Errorf("resumed: train loss %v valid loss %v; uninterrupted %v %v", resumed.Results.TrainLoss, resumed.Results.ValidLoss, full.Results.TrainLoss, full.Results.ValidLoss)
+	}
+	if !strings.Contains(progress.String(), "drw_epoch 1: training with the class weights from epoch 2/3 on") {
+		t.Errorf("progress does not say when the weights start:\n%s", progress.String())
+	}
 }

@@ -55,10 +55,16 @@ func StudyMethods() []Method {
 
 // ExtraMethods are methods the study lacked, which RunStudy runs when
 // StudyOptions.Methods names them (the default is the study's 13): the
-// logit-adjusted loss of Menon et al. 2021 (loss_family LA, tau 1).
+// logit-adjusted loss of Menon et al. 2021 (loss_family LA, tau 1), and
+// the class-balanced cross-entropy with deferred re-weighting of Cao et
+// al. 2019 (class weights in the last fifth of the epochs: drw_epoch
+// 4/5 of epochs, at least 1; their schedule, 160 of 200).
 func ExtraMethods() []Method {
 	return []Method{
 		{"logit adjustment", func(e *Experiment) *Experiment { return e.Loss("LA", "CE").Tau(1) }},
+		{"CB cross-entropy DRW", func(e *Experiment) *Experiment {
+			return e.Loss("CB", "CE").set(func(c *config.Config) { c.DRWEpoch = max(1, c.Epochs*4/5) })
+		}},
 	}
 }
 

@@ -72,6 +72,21 @@ func TestRunStudyResumes(t *testing.T) {
 	if len(extra.Rows) != 1 || extra.Rows[0].Log.VarDict.LossFamily != "LA" || extra.Rows[0].Log.VarDict.Tau != 1 {
 		t.Errorf("logit adjustment: rows %+v", extra.Rows)
 	}
+	// Deferred re-weighting needs 2 epochs at least: the weights start in the last fifth.
+	if _, err := RunStudy(gocontext.Background(), cfg, StudyOptions{LogDir: t.TempDir(), Methods: []string{"CB cross-entropy DRW"}}); !errors.As(err, &fe) || fe.Key != "drw_epoch" {
+		t.Errorf("DRW in 1 epoch: %v", err)
+	}
+	for _, tt := range []struct{ epochs, drw int }{{2, 1}, {5, 4}, {11, 8}} {
+		c := cfg
+		c.Epochs = tt.epochs
+		drw, err := RunStudy(gocontext.Background(), c, StudyOptions{LogDir: t.TempDir(), Methods: []string{"CB cross-entropy DRW"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := drw.Rows[0].Log.VarDict; v.LossFamily != "CB" || v.LossType != "CE" || v.DRWEpoch != tt.drw {
+			t.Errorf("CB cross-entropy DRW, %d epochs: loss_family %s loss_type %s drw_epoch %d, want %d", tt.epochs, v.LossFamily, v.LossType, v.DRWEpoch, tt.drw)
+		}
+	}
 	// Interrupted before a method could start: an error, not a study that
 	// looks finished with rows missing.
 	ctx, cancel := gocontext.WithCancel(gocontext.Background())

@@ -104,6 +104,12 @@ type Config struct {
 	// 2021): the logits get tau*log(prior) added before softmax
 	// cross-entropy; 1 is the balanced softmax of Ren et al. 2020.
 	Tau float64 `json:"tau"`
+	// DRWEpoch defers the class weights of loss_family CB (deferred
+	// re-weighting, Cao et al. 2019): the first drw_epoch epochs train
+	// with every class weight 1, the later ones with the weighting's
+	// weights. The validation loss is the weighted loss in every epoch,
+	// so that epochs compare. 0 (the default) weights from the start.
+	DRWEpoch int `json:"drw_epoch"`
 
 	// Optimizer (the study's load_optimizer).
 	Optimizer            string  `json:"optimizer"`

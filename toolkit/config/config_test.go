@@ -140,6 +140,10 @@ func TestValidate(t *testing.T) {
 		{"dropout", func(c *Config) { c.Dropout = 1 }},
 		{"beta", func(c *Config) { c.Beta = 1 }},
 		{"gamma", func(c *Config) { c.Gamma = -1 }},
+		{"drw_epoch", func(c *Config) { c.DRWEpoch = -1 }},
+		{"drw_epoch", func(c *Config) { c.DRWEpoch = 10 }}, // loss_family baseline
+		{"drw_epoch", func(c *Config) { c.LossFamily, c.Weighting, c.DRWEpoch = "CB", "none", 10 }},
+		{"drw_epoch", func(c *Config) { c.LossFamily, c.DRWEpoch = "CB", 50 }}, // epochs 50
 		{"optimizer", func(c *Config) { c.Optimizer = "adam" }},
 		{"momentum", func(c *Config) { c.Momentum = 1 }},
 		{"reg_strategy", func(c *Config) { c.RegStrategy = "l1" }},
@@ -162,6 +166,16 @@ func TestValidate(t *testing.T) {
 	c.EvalBatchSize = 4 * c.BatchSize
 	if err := c.Validate(); err != nil {
 		t.Errorf("eval_batch_size %d, batch_size %d: %v", c.EvalBatchSize, c.BatchSize, err)
+	}
+	for _, ok := range []func(*Config){
+		func(c *Config) { c.LossFamily, c.DRWEpoch = "CB", 49 },
+		func(c *Config) { c.LossFamily, c.Weighting, c.DRWEpoch = "CB", "", 1 }, // ENS
+	} {
+		c := Defaults()
+		ok(&c)
+		if err := c.Validate(); err != nil {
+			t.Errorf("loss_family %s weighting %q drw_epoch %d: %v", c.LossFamily, c.Weighting, c.DRWEpoch, err)
+		}
 	}
 	for _, tt := range tests {
 		c := Defaults()

@@ -80,6 +80,15 @@ func (c Config) Validate() error {
 	if !(c.Tau >= 0) || math.IsInf(c.Tau, 0) {
 		bad("tau", "must be a finite value >= 0, got %g", c.Tau)
 	}
+	switch {
+	case c.DRWEpoch < 0:
+		bad("drw_epoch", "must be >= 0 (0: class weights from the start), got %d", c.DRWEpoch)
+	case c.DRWEpoch == 0:
+	case c.LossFamily != "CB" || c.Weighting == "none":
+		bad("drw_epoch", "defers class weights: it needs loss_family CB with a weighting other than none, got loss_family %q weighting %q", c.LossFamily, c.Weighting)
+	case c.Epochs > 0 && c.DRWEpoch >= c.Epochs:
+		bad("drw_epoch", "%d leaves no epoch of the %d to train with the class weights (want 1 to %d)", c.DRWEpoch, c.Epochs, c.Epochs-1)
+	}
 	if !slices.Contains([]string{"Adam", "SGD"}, c.Optimizer) {
 		bad("optimizer", "unknown %q (valid: Adam, SGD)", c.Optimizer)
 	}

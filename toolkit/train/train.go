@@ -73,7 +73,14 @@ type Setup struct {
 	// (run.skipped_files) and the progress output.
 	SkippedFiles []string
 	Model        gomlxtrain.ModelFn
-	Loss         losses.LossFn
+	// Loss is the training loss and the validation loss of every epoch.
+	Loss losses.LossFn
+	// EarlyLoss, when set, is the training loss of the first EarlyEpochs
+	// epochs instead of Loss (deferred re-weighting, config.DRWEpoch: the
+	// unweighted loss first). The validation loss stays Loss throughout, so
+	// that epochs compare for the best epoch and early stopping.
+	EarlyLoss   losses.LossFn
+	EarlyEpochs int
 	Optimizer    optimizers.Interface
 	Sampler      Sampler // nil: every training sample once per epoch, shuffled
 	Batcher      Batcher
@@ -230,6 +237,8 @@ func (s *Setup) check() error {
 		return errors.New("train: model, loss, optimizer and batcher are all required")
 	case s.Resume && s.LogPath == "":
 		return errors.New("train: resume needs a log path")
+	case s.EarlyLoss != nil && (s.EarlyEpochs <= 0 || s.EarlyEpochs >= s.Config.Epochs):
+		return fmt.Errorf("train: EarlyLoss for %d epochs of %d: want 1 to %d", s.EarlyEpochs, s.Config.Epochs, s.Config.Epochs-1)
 	}
 	return s.Config.Validate()
 }
@@ -273,6 +282,10 @@ type runner struct {
 	// prepared: every variable of the training step exists and has a
 	// value (prepare ran).
 	prepared bool
+	// trainLoss is the loss the training programs are built with: EarlyLoss
+	// while early is set (the first EarlyEpochs epochs), else Loss.
+	trainLoss losses.LossFn
+	early     bool
 }
 
 // Names of the per-batch outputs this package adds to GoMLX's metrics.
@@ -307,7 +320,19 @@ func (r *runner) run(goctx gocontext.Context) error {
 	// checkpoint, pretrained weights): the model and the optimizer reuse
 	// them instead of creating them.
 	trainCtx := r.ctx.Checked(false)
-	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.stepModel(), r.Loss, r.Optimizer,
+	r.trainLoss = r.Loss
+	if r.EarlyLoss != nil {
+		r.early = true
+		// Read when a training program is built: switchLoss drops the
+		// programs built before, and they are built again with Loss.
+		r.trainLoss = func(labels, predictions []*graph.Node) *graph.Node {
+			if r.early {
+				return r.EarlyLoss(labels, predictions)
+			}
+			return r.Loss(labels, predictions)
+		}
+	}
+	r.trainer = gomlxtrain.NewTrainer(r.Backend, trainCtx, r.stepModel(), r.trainLoss, r.Optimizer,
 		[]metrics.Interface{perBatch(trainMetric, trainOut)}, nil)
 
 	if r.CheckpointDir != "" {
@@ -357,6 +382,7 @@ func (r *runner) run(goctx gocontext.Context) error {
 	stop := runlog.StopEpochs
 	for epoch := firstEpoch; epoch < r.Config.Epochs; epoch++ {
 		epochStart := r.Now()
+		r.switchLoss(epoch)
 		rec, err := r.epoch(goctx, epoch)
 		if err != nil {
 			if errors.Is(err, gocontext.Canceled) || errors.Is(err, gocontext.DeadlineExceeded) {
@@ -421,6 +447,24 @@ type logWriteError struct{ err error }
 
 func (e *logWriteError) Error() string { return e.err.Error() }
 func (e *logWriteError) Unwrap() error { return e.err }
+
+// switchLoss leaves EarlyLoss for Loss when epoch is the first after
+// EarlyEpochs (or later: a resumed run): the training programs built with
+// EarlyLoss are freed and built again on their next use.
+func (r *runner) switchLoss(epoch int) {
+	if !r.early || epoch < r.EarlyEpochs {
+		return
+	}
+	r.early = false
+	r.trainer.ResetComputationGraphs()
+	if r.multi != nil {
+		r.multi.Finalize()
+		r.multi = nil
+	}
+	if r.Progress != nil && epoch == r.EarlyEpochs {
+		fmt.Fprintf(r.Progress, "drw_epoch %d: training with the class weights from %s on\n", r.EarlyEpochs, r.epochName(epoch))
+	}
+}
 
 // epoch trains over the sampler's draw, then evaluates the validation set.
 func (r *runner) epoch(goctx gocontext.Context, epoch int) (runlog.EpochRecord, error) {
@@ -901,7 +945,7 @@ func (r *runner) multiStep(images, labels []*tensors.Tensor) ([]*tensors.Tensor,
 		out := func(_ *context.Context, loss *graph.Node, predictions []*graph.Node) *graph.Node {
 			return LossAnd(loss, graph.ArgMax(predictions[0], -1))
 		}
-		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), MultiStep(r.stepModel(), r.Loss, r.Optimizer, k, out))
+		exec, err := context.NewExec(r.Backend, r.ctx.Checked(false), MultiStep(r.stepModel(), r.trainLoss, r.Optimizer, k, out))
 		if err != nil {
 			return nil, err
 		}
@@ -932,7 +976,7 @@ func (r *runner) prepare(images, labels *tensors.Tensor) error {
 		x := graph.Parameter(g, "images", images.Shape())
 		y := graph.Parameter(g, "labels", labels.Shape())
 		out := func(_ *context.Context, loss *graph.Node, _ []*graph.Node) *graph.Node { return loss }
-		MultiStep(r.Model, r.Loss, r.Optimizer, 1, out)(r.ctx.Checked(false), []*graph.Node{x, y})
+		MultiStep(r.Model, r.trainLoss, r.Optimizer, 1, out)(r.ctx.Checked(false), []*graph.Node{x, y})
 		return nil
 	})
 	if err != nil {
