@@ -517,11 +517,12 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		// backbone's features of them are computed once (a linear probe).
 		FrozenTrain: !pipe.Random(),
 		// The backbone's values follow from the model and its options (the
-		// initial values are shared under initialKey), the seed and the
+		// initial values are shared under initialKey; backboneKey leaves out
+		// the head's), the seed and the
 		// precision; the images from the data set and the pipeline.
 		Features: inputs.features,
 		FeaturesKey: fmt.Sprintf("%s precision=%s seed=%d backend=%p train=%p pipeline=%+v",
-			initialKey(model), cfg.Precision, cfg.Seed, backend, trainSet, pipe),
+			backboneKey(model), cfg.Precision, cfg.Seed, backend, trainSet, pipe),
 		RestoreBest: e.restoreBest,
 		Progress:    e.progress,
 	})

@@ -46,6 +46,14 @@ func newRunInputs() *runInputs {
 // initialKey names what decides a run's initial variable values besides
 // the variables themselves (train.InitialValues checks those).
 func initialKey(m *models.Model) string {
+	return fmt.Sprintf("%s head_bias=%v", backboneKey(m), m.Options.HeadBias)
+}
+
+// backboneKey names what decides the initial values of a run's backbone:
+// initialKey without the head's options (the backbone's values do not
+// depend on them: models.TestHeadBiasLeavesBackbone), so that runs whose
+// heads start apart still share a frozen backbone's features.
+func backboneKey(m *models.Model) string {
 	o := m.Options
 	return fmt.Sprintf("%s n_class=%d pretrained=%v weights=%q", m.Name, o.NClass, o.Pretrained, o.WeightsPath)
 }

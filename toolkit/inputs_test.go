@@ -89,15 +89,19 @@ func TestSharedInputsSameLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, note := range []string{"a", "b"} {
-		e := tiny(t).Datasets(train, valid).UseBackend(backend).AugmentOn("device").Note(note)
+	// c's head starts from other biases (CB focal: -log(C-1)): its initial
+	// values are not those of a and b.
+	lossOf := map[string][2]string{"a": {"baseline", "CE"}, "b": {"baseline", "CE"}, "c": {"CB", "focal"}}
+	for _, note := range []string{"a", "b", "c"} {
+		l := lossOf[note]
+		e := tiny(t).Datasets(train, valid).UseBackend(backend).AugmentOn("device").Note(note).Loss(l[0], l[1])
 		e.inputs = in
 		res, err := e.Run(gocontext.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		shared = append(shared, res.Log.Results.ValidLoss...)
-		res, err = tiny(t).AugmentOn("device").Note(note).Run(gocontext.Background())
+		res, err = tiny(t).AugmentOn("device").Note(note).Loss(l[0], l[1]).Run(gocontext.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,16 +111,16 @@ func TestSharedInputsSameLogs(t *testing.T) {
 		t.Errorf("valid losses with shared inputs %v, alone %v", shared, alone)
 	}
 	if h := in.initial.Hits(); h != 1 {
-		t.Errorf("initial values copied by %d runs, want 1 (the second)", h)
+		t.Errorf("initial values copied by %d runs, want 1 (b, from a)", h)
 	}
 	if len(in.valid) != 1 || len(in.aug) != 1 {
 		t.Fatalf("shared inputs hold %d validation caches and %d augmenters, want 1 and 1", len(in.valid), len(in.aug))
 	}
 	batches := (valid.Len() + 7) / 8 // batch 8
 	for _, c := range in.valid {
-		// 2 runs x 2 epochs: each batch made once, then 3 hits.
-		if c.hits != 3*batches || len(c.kept) != batches {
-			t.Errorf("validation cache: %d hits, %d batches kept; want %d and %d", c.hits, len(c.kept), 3*batches, batches)
+		// 3 runs x 2 epochs: each batch made once, then 5 hits.
+		if c.hits != 5*batches || len(c.kept) != batches {
+			t.Errorf("validation cache: %d hits, %d batches kept; want %d and %d", c.hits, len(c.kept), 5*batches, batches)
 		}
 	}
 }

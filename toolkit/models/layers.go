@@ -311,15 +311,20 @@ func spatialMean(x *Node, keep bool) *Node {
 // head is the study's replacement head, ReLU -> Dropout(p) ->
 // Linear(features, n_class), its variables "weights" [features, n_class]
 // and "biases" [n_class] in scope ClassifierScope below the model's.
-// Initialised like torch.nn.Linear: U(-1/sqrt(features), 1/sqrt(features)).
+// Initialised like torch.nn.Linear: U(-1/sqrt(features), 1/sqrt(features)),
+// the biases at Options.HeadBias when it is not 0.
 func (b *builder) head(ctx *context.Context, features *Node) *Node {
 	hctx := ctx.In(ClassifierScope)
 	f, n := features.Shape().Dimensions[1], b.m.Options.NClass
 	bound := 1 / math.Sqrt(float64(f))
 	init := initializers.RandomUniformFn(hctx, -bound, bound)
+	biasInit := init
+	if v := b.m.Options.HeadBias; v != 0 {
+		biasInit = func(g *Graph, s shapes.Shape) *Node { return FillScalar(g, s, v) }
+	}
 	x := relu(features)
 	x = layers.DropoutStatic(hctx, x, b.m.dropout())
 	w := b.toCompute(b.param(hctx, ClassifierWeights, []int{f, n}, kindLinear, init))
-	bias := b.toCompute(b.param(hctx, ClassifierBiases, []int{n}, kindVector, init))
+	bias := b.toCompute(b.param(hctx, ClassifierBiases, []int{n}, kindVector, biasInit))
 	return toFloat32(Add(Dot(x, w), Reshape(bias, 1, n)))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/losses"
 	"github.com/debiaser/debiaser/toolkit/models/weights"
 )
 
@@ -50,6 +51,12 @@ type Options struct {
 	// variables, batch-norm statistics, logits, loss and optimizer state
 	// stay float32; see Precision).
 	Precision string `json:"precision,omitempty"`
+	// HeadBias is the initial value of every bias of a new head (not one
+	// loaded from WeightsPath); 0 initialises them like torch.nn.Linear,
+	// U(-1/sqrt(features), 1/sqrt(features)). New sets it from the loss:
+	// losses.InitialBias, Cui et al.'s -log(C-1) for the sigmoid-based
+	// class-balanced losses.
+	HeadBias float64 `json:"-"`
 	// Fetch says where cached ImageNet weights live and whether Build may
 	// download them.
 	Fetch weights.FetchOptions `json:"-"`
@@ -146,7 +153,8 @@ func CheckName(name string) error {
 }
 
 // New builds the model a run config asks for. An unknown model_name is a
-// *config.FieldError.
+// *config.FieldError. The head's biases start at the loss's
+// losses.InitialBias.
 func New(c config.Config) (*Model, error) {
 	if err := CheckName(c.ModelName); err != nil {
 		return nil, err
@@ -154,6 +162,7 @@ func New(c config.Config) (*Model, error) {
 	return Build(c.ModelName, Options{
 		NClass: c.NClass, Pretrained: c.Pretrained, Full: c.Full,
 		WeightsPath: c.WeightsPath, Dropout: c.Dropout, Precision: c.Precision,
+		HeadBias: losses.InitialBias(losses.FromConfig(c), c.NClass),
 	})
 }
 

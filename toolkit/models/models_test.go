@@ -1,12 +1,14 @@
 package models
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -144,5 +146,70 @@ func TestParamCounts(t *testing.T) {
 				t.Errorf("%s descriptor NumParams = %d, want %d", tt.model, w.NumParams, tt.want)
 			}
 		})
+	}
+}
+
+// New starts the head's biases at losses.InitialBias: -log(C-1) for the
+// sigmoid-based class-balanced losses (Cui et al.), torch.nn.Linear's
+// uniform values otherwise.
+func TestHeadBiasFromLoss(t *testing.T) {
+	for _, tt := range []struct {
+		family, typ string
+		want        float64 // 0: uniform in +-1/sqrt(features), not all equal
+	}{
+		{"CB", "focal", -math.Log(2)},
+		{"CB", "BCE_sigmoid", -math.Log(2)},
+		{"CB", "CE", 0},
+		{"baseline", "CE", 0},
+	} {
+		t.Run(tt.family+"/"+tt.typ, func(t *testing.T) {
+			c := config.Defaults()
+			c.ModelName, c.Pretrained, c.NClass, c.LossFamily, c.LossType = "small_cnn", false, 3, tt.family, tt.typ
+			m, err := New(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, ctx := initialised(t, "small_cnn", m.Options)
+			v := ctx.In(ClassifierScope).GetVariable(ClassifierBiases)
+			if v == nil {
+				t.Fatal("no classifier biases")
+			}
+			b := tensors.MustCopyFlatData[float32](v.MustValue())
+			bound := 1 / math.Sqrt(float64(m.Architecture().Features))
+			for _, x := range b {
+				if tt.want != 0 && math.Abs(float64(x)-tt.want) > 1e-6 || tt.want == 0 && math.Abs(float64(x)) > bound {
+					t.Errorf("biases %v, want %v", b, cmp.Or(tt.want, bound))
+					break
+				}
+			}
+			if tt.want == 0 && b[0] == b[1] && b[1] == b[2] {
+				t.Errorf("biases %v all equal, want uniform draws", b)
+			}
+		})
+	}
+}
+
+// The head's initial biases leave every other variable's initial value as
+// it is: runs whose losses start the head apart (TestHeadBiasFromLoss)
+// share a frozen backbone's features (toolkit's backboneKey).
+func TestHeadBiasLeavesBackbone(t *testing.T) {
+	for _, name := range []string{"small_cnn", "resnet18", "mobilenet_v2"} {
+		_, a := initialised(t, name, Options{NClass: 3})
+		_, b := initialised(t, name, Options{NClass: 3, HeadBias: -math.Log(2)})
+		n := 0
+		a.EnumerateVariables(func(v *context.Variable) {
+			w := b.GetVariableByScopeAndName(v.Scope(), v.Name())
+			if v.Shape().DType != dtypes.Float32 || w == nil {
+				return
+			}
+			n++
+			x, y := tensors.MustCopyFlatData[float32](v.MustValue()), tensors.MustCopyFlatData[float32](w.MustValue())
+			if head := v.Scope() == "/"+ClassifierScope && v.Name() == ClassifierBiases; head == slices.Equal(x, y) {
+				t.Errorf("%s: %s/%s: head %v, equal values %v", name, v.Scope(), v.Name(), head, !head)
+			}
+		})
+		if n < 10 {
+			t.Errorf("%s: %d float32 variables compared", name, n)
+		}
 	}
 }
