@@ -234,7 +234,9 @@ func (e *Experiment) Precision(p string) *Experiment {
 
 // Loss is the study's load_loss(loss_family, loss_type): "baseline"; "CB"
 // with "CE", "BCE_sigmoid", "BCE_softmax" or "focal"; "MFE" with "MFE" or
-// "MSFE"; and, beyond the study, "LA" with "CE" (logit adjustment: see Tau).
+// "MSFE"; and, beyond the study, "LA" with "CE" (logit adjustment: see Tau)
+// and "CB" with "LDAM" (Cao et al.'s margin loss on a cosine head: config
+// keys ldam_margin and ldam_scale; with DRWEpoch, LDAM-DRW).
 func (e *Experiment) Loss(family, lossType string) *Experiment {
 	return e.set(func(c *config.Config) { c.LossFamily, c.LossType = family, lossType })
 }

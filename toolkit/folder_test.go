@@ -253,3 +253,29 @@ func TestDeferredReweighting(t *testing.T) {
 		t.Errorf("progress does not say when the weights start:\n%s", progress.String())
 	}
 }
+
+// LDAM (loss_type LDAM of family CB) trains a cosine head, alone and with
+// deferred re-weighting (LDAM-DRW), and its log records the margin and
+// scale.
+func TestLDAMRun(t *testing.T) {
+	for _, e := range []*Experiment{
+		tiny(t).Loss("CB", "LDAM").Weighting("none", 0),
+		tiny(t).Loss("CB", "LDAM").Weighting("ENS", 0.9999).DRWEpoch(1),
+	} {
+		res, err := e.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Free()
+		l := res.Log
+		if l.Run.Status != runlog.StatusFinished || l.VarDict.LDAMMargin != 0.5 || l.VarDict.LDAMScale != 30 || res.Model.Options.CosineScale != 30 {
+			t.Errorf("status %s, ldam_margin %g, ldam_scale %g, cosine scale %g", l.Run.Status, l.VarDict.LDAMMargin, l.VarDict.LDAMScale, res.Model.Options.CosineScale)
+		}
+		for _, v := range append(slices.Clone(l.Results.TrainLoss), l.Results.ValidLoss...) {
+			if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+				t.Errorf("losses %v / %v", l.Results.TrainLoss, l.Results.ValidLoss)
+				break
+			}
+		}
+	}
+}

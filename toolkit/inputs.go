@@ -46,7 +46,7 @@ func newRunInputs() *runInputs {
 // initialKey names what decides a run's initial variable values besides
 // the variables themselves (train.InitialValues checks those).
 func initialKey(m *models.Model) string {
-	return fmt.Sprintf("%s head_bias=%v", backboneKey(m), m.Options.HeadBias)
+	return fmt.Sprintf("%s head_bias=%v cosine_scale=%v", backboneKey(m), m.Options.HeadBias, m.Options.CosineScale)
 }
 
 // backboneKey names what decides the initial values of a run's backbone:

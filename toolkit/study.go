@@ -58,12 +58,16 @@ func StudyMethods() []Method {
 // logit-adjusted loss of Menon et al. 2021 (loss_family LA, tau 1), and
 // the class-balanced cross-entropy with deferred re-weighting of Cao et
 // al. 2019 (class weights in the last fifth of the epochs: drw_epoch
-// 4/5 of epochs, at least 1; their schedule, 160 of 200).
+// 4/5 of epochs, at least 1; their schedule, 160 of 200), and their LDAM
+// loss on a cosine head with the same deferred weights (ENS, beta 0.9999,
+// their choice).
 func ExtraMethods() []Method {
+	drw := func(c *config.Config) { c.DRWEpoch = max(1, c.Epochs*4/5) }
 	return []Method{
 		{"logit adjustment", func(e *Experiment) *Experiment { return e.Loss("LA", "CE").Tau(1) }},
-		{"CB cross-entropy DRW", func(e *Experiment) *Experiment {
-			return e.Loss("CB", "CE").set(func(c *config.Config) { c.DRWEpoch = max(1, c.Epochs*4/5) })
+		{"CB cross-entropy DRW", func(e *Experiment) *Experiment { return e.Loss("CB", "CE").set(drw) }},
+		{"LDAM-DRW", func(e *Experiment) *Experiment {
+			return e.Loss("CB", "LDAM").Weighting("ENS", 0.9999).set(drw)
 		}},
 	}
 }

@@ -87,6 +87,15 @@ func TestRunStudyResumes(t *testing.T) {
 			t.Errorf("CB cross-entropy DRW, %d epochs: loss_family %s loss_type %s drw_epoch %d, want %d", tt.epochs, v.LossFamily, v.LossType, v.DRWEpoch, tt.drw)
 		}
 	}
+	c := cfg
+	c.Epochs = 2
+	ldam, err := RunStudy(gocontext.Background(), c, StudyOptions{LogDir: t.TempDir(), Methods: []string{"LDAM-DRW"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ldam.Rows[0].Log.VarDict; v.LossType != "LDAM" || v.Weighting != "ENS" || v.Beta != 0.9999 || v.DRWEpoch != 1 {
+		t.Errorf("LDAM-DRW: loss_type %s weighting %s beta %g drw_epoch %d", v.LossType, v.Weighting, v.Beta, v.DRWEpoch)
+	}
 	// Interrupted before a method could start: an error, not a study that
 	// looks finished with rows missing.
 	ctx, cancel := gocontext.WithCancel(gocontext.Background())

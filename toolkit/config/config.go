@@ -110,6 +110,13 @@ type Config struct {
 	// weights. The validation loss is the weighted loss in every epoch,
 	// so that epochs compare. 0 (the default) weights from the start.
 	DRWEpoch int `json:"drw_epoch"`
+	// LDAMMargin and LDAMScale set loss_type LDAM of loss_family CB (Cao et
+	// al. 2019): class c's logit margin is ldam_margin*(n_min/n_c)^(1/4)
+	// (the rarest class gets ldam_margin), and the head is a cosine
+	// classifier whose logits are ldam_scale times cosines. Their defaults
+	// are Cao et al.'s, 0.5 and 30.
+	LDAMMargin float64 `json:"ldam_margin"`
+	LDAMScale  float64 `json:"ldam_scale"`
 
 	// Optimizer (the study's load_optimizer).
 	Optimizer            string  `json:"optimizer"`
@@ -158,6 +165,8 @@ func Defaults() Config {
 		Weighting:        "ENS",
 		Beta:             0.999,
 		Tau:              1,
+		LDAMMargin:       0.5,
+		LDAMScale:        30,
 		Optimizer:        "Adam",
 		RegStrategy:      RegNone,
 		MaxNormEvery:     "step",

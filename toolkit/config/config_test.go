@@ -140,6 +140,10 @@ func TestValidate(t *testing.T) {
 		{"dropout", func(c *Config) { c.Dropout = 1 }},
 		{"beta", func(c *Config) { c.Beta = 1 }},
 		{"gamma", func(c *Config) { c.Gamma = -1 }},
+		{"ldam_margin", func(c *Config) { c.LDAMMargin = -0.1 }},
+		{"ldam_margin", func(c *Config) { c.LDAMMargin = math.NaN() }},
+		{"ldam_scale", func(c *Config) { c.LDAMScale = 0 }},
+		{"ldam_scale", func(c *Config) { c.LDAMScale = math.Inf(1) }},
 		{"drw_epoch", func(c *Config) { c.DRWEpoch = -1 }},
 		{"drw_epoch", func(c *Config) { c.DRWEpoch = 10 }}, // loss_family baseline
 		{"drw_epoch", func(c *Config) { c.LossFamily, c.Weighting, c.DRWEpoch = "CB", "none", 10 }},

@@ -80,6 +80,12 @@ func (c Config) Validate() error {
 	if !(c.Tau >= 0) || math.IsInf(c.Tau, 0) {
 		bad("tau", "must be a finite value >= 0, got %g", c.Tau)
 	}
+	if !(c.LDAMMargin >= 0) || math.IsInf(c.LDAMMargin, 0) {
+		bad("ldam_margin", "must be a finite value >= 0, got %g", c.LDAMMargin)
+	}
+	if !(c.LDAMScale > 0) || math.IsInf(c.LDAMScale, 0) {
+		bad("ldam_scale", "must be a finite value > 0, got %g", c.LDAMScale)
+	}
 	switch {
 	case c.DRWEpoch < 0:
 		bad("drw_epoch", "must be >= 0 (0: class weights from the start), got %d", c.DRWEpoch)

@@ -30,8 +30,13 @@ const (
 	TypeBCESigmoid = "BCE_sigmoid" // binary cross-entropy on sigmoid(logits) (family CB)
 	TypeBCESoftmax = "BCE_softmax" // binary cross-entropy on softmax(logits) (family CB)
 	TypeFocal      = "focal"       // sigmoid focal loss (family CB)
-	TypeMFE        = "MFE"         // mean false error (family MFE)
-	TypeMSFE       = "MSFE"        // mean squared false error (family MFE)
+	// TypeLDAM is the label-distribution-aware margin loss of Cao et al.
+	// 2019 (family CB), not in the study: softmax cross-entropy with the
+	// true class's logit lowered by a margin that grows as the class gets
+	// rarer, on a cosine classifier (Config.Margin, Config.Scale).
+	TypeLDAM = "LDAM"
+	TypeMFE  = "MFE"  // mean false error (family MFE)
+	TypeMSFE = "MSFE" // mean squared false error (family MFE)
 )
 
 // Class weightings of the CB family.
@@ -48,7 +53,7 @@ const (
 // family accepts any loss_type (the study ignored it).
 var KnownTypes = map[string][]string{
 	FamilyBaseline: nil,
-	FamilyCB:       {TypeCE, TypeBCESigmoid, TypeBCESoftmax, TypeFocal},
+	FamilyCB:       {TypeCE, TypeBCESigmoid, TypeBCESoftmax, TypeFocal, TypeLDAM},
 	FamilyMFE:      {TypeMFE, TypeMSFE},
 	FamilyLA:       {TypeCE},
 }
@@ -67,11 +72,17 @@ type Config struct {
 	Beta      float64 `json:"beta"`  // ENS hyperparameter, in [0, 1)
 	Gamma     float64 `json:"gamma"` // focal exponent, >= 0
 	Tau       float64 `json:"tau"`   // logit adjustment scale (family LA), >= 0
+	// Margin is the largest LDAM margin (the rarest class's), in cosine
+	// units; Scale the cosine classifier's scale s. The logits the loss
+	// sees are s*cos, so class c's margin on them is s*Margin_c.
+	Margin float64 `json:"ldam_margin"`
+	Scale  float64 `json:"ldam_scale"`
 }
 
 // FromConfig takes the loss fields of a run configuration.
 func FromConfig(c config.Config) Config {
-	return Config{Family: c.LossFamily, Type: c.LossType, Weighting: c.Weighting, Beta: c.Beta, Gamma: c.Gamma, Tau: c.Tau}
+	return Config{Family: c.LossFamily, Type: c.LossType, Weighting: c.Weighting, Beta: c.Beta, Gamma: c.Gamma, Tau: c.Tau,
+		Margin: c.LDAMMargin, Scale: c.LDAMScale}
 }
 
 // weighting returns the effective weighting: WeightNone outside family CB,
@@ -102,6 +113,14 @@ func (c Config) Validate() error {
 	}
 	if !(c.Tau >= 0) || math.IsInf(c.Tau, 0) {
 		bad("tau", "must be a finite value >= 0, got %g", c.Tau)
+	}
+	if c.Type == TypeLDAM && c.Family == FamilyCB {
+		if !(c.Margin >= 0) || math.IsInf(c.Margin, 0) {
+			bad("ldam_margin", "must be a finite value >= 0, got %g", c.Margin)
+		}
+		if !(c.Scale > 0) || math.IsInf(c.Scale, 0) {
+			bad("ldam_scale", "must be a finite value > 0, got %g", c.Scale)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("losses: %w", err)

@@ -1,11 +1,12 @@
 // Package losses holds the study's loss functions (its load_loss) as GoMLX
 // graph code: the baseline cross-entropy, the class-balanced (CB) losses of
 // Cui et al. 2019 and the mean (squared) false error of Wang et al. 2016;
-// beyond the study, the logit-adjusted loss (LA) of Menon et al. 2021.
+// beyond the study, the logit-adjusted loss (LA) of Menon et al. 2021 and
+// the label-distribution-aware margin loss (CB LDAM) of Cao et al. 2019.
 //
-// A Config (JSON keys loss_family, loss_type, weighting, beta, gamma, tau, as in
-// config.Config; FromConfig takes them from a run configuration) selects
-// one loss; New turns it into a train.LossFn for train.NewTrainer, and
+// A Config (JSON keys loss_family, loss_type, weighting, beta, gamma, tau,
+// ldam_margin, ldam_scale, as in config.Config; FromConfig takes them from
+// a run configuration) selects one loss; New turns it into a train.LossFn for train.NewTrainer, and
 // Evaluate computes it for plain Go slices with the same graph code (Build).
 //
 // # Class weights
@@ -24,11 +25,17 @@
 //	CB focal          mean_i sum_c s_i (1 - p_ic)^gamma BCEWithLogits(z_ic, t_ic)
 //	MFE MFE / MSFE    sum_c E_c  /  sum_c E_c^2
 //	LA CE             mean_i CE(z_i + tau log(pi), y_i)          (pi_c = n_c / sum n)
+//	CB LDAM           mean_i s_i CE(z_i - s m_{y_i} t_i, y_i)    (m_c = M (n_min/n_c)^(1/4))
 //
 // where p_ic = sigmoid(z_ic) if t_ic = 1 else 1 - sigmoid(z_ic) (torchvision's
 // sigmoid_focal_loss with alpha off), E_c is the mean over the batch's
 // samples of class c of e_i = sum_k 1/2 (t_ik - softmax(z_i)_k)^2, and
 // classes absent from the batch add nothing.
+//
+// LDAM's logits are those of a cosine classifier, z = s cos (the models
+// pair loss_type LDAM with that head; s is ldam_scale, M ldam_margin), so
+// the loss is Cao et al.'s F.cross_entropy(s (cos - m_y t)), and the
+// class probabilities a run reports are softmax(z).
 //
 // Choices worth knowing:
 //   - CB with weighting "none" gives every class weight 1: that is how the

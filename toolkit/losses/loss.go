@@ -12,8 +12,8 @@ import (
 
 // New returns the loss selected by cfg as a train.LossFn, for
 // train.NewTrainer. counts are the per-class sample counts of the whole
-// training set; they fix the class weights (family CB), the prior (family
-// LA) and the number of classes C. They may be nil for families baseline
+// training set; they fix the class weights (family CB), the LDAM margins,
+// the prior (family LA) and the number of classes C. They may be nil for families baseline
 // and MFE, where the number of classes is taken from the logits.
 //
 // The returned function takes labels[0] as integer class indices shaped
@@ -24,7 +24,7 @@ func New(cfg Config, counts []int) (train.LossFn, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var weights []float64
+	var weights, margins []float64
 	if cfg.Family == FamilyCB {
 		var err error
 		if weights, err = ClassWeights(counts, cfg.weighting(), cfg.Beta); err != nil {
@@ -32,6 +32,14 @@ func New(cfg Config, counts []int) (train.LossFn, error) {
 		}
 		if cfg.Type == TypeBCESoftmax && len(counts) < 2 {
 			return nil, fmt.Errorf("losses: %w", &config.FieldError{Key: "loss_type", Reason: "BCE_softmax needs at least 2 classes"})
+		}
+		if cfg.Type == TypeLDAM {
+			if margins, err = LDAMMargins(counts, cfg.Margin); err != nil {
+				return nil, err
+			}
+			for c := range margins {
+				margins[c] *= cfg.Scale // on the logits s*cos
+			}
 		}
 	}
 	if cfg.Family == FamilyLA {
@@ -41,16 +49,18 @@ func New(cfg Config, counts []int) (train.LossFn, error) {
 		}
 	}
 	return func(labels, predictions []*Node) *Node {
-		return Build(cfg, weights, predictions[0], labels[0])
+		return Build(cfg, weights, margins, predictions[0], labels[0])
 	}, nil
 }
 
 // Build builds the loss of cfg for logits [N, C] and integer labels [N] or
 // [N, 1]; weights are the class weights of family CB (nil means all 1), or
-// the logit offsets of family LA (LogitOffsets).
+// the logit offsets of family LA (LogitOffsets); margins are the margins
+// loss_type LDAM subtracts from the true class's logit (LDAMMargins times
+// the cosine classifier's scale), nil otherwise.
 // It is the graph code behind New and Evaluate, and panics (as graph code
 // does) on shapes that do not fit; cfg is assumed valid.
-func Build(cfg Config, weights []float64, logits, labels *Node) *Node {
+func Build(cfg Config, weights, margins []float64, logits, labels *Node) *Node {
 	if logits.Rank() != 2 {
 		panic(fmt.Sprintf("losses: logits must be [batch, classes], got %s", logits.Shape()))
 	}
@@ -89,6 +99,12 @@ func Build(cfg Config, weights []float64, logits, labels *Node) *Node {
 	switch cfg.Type {
 	case TypeCE:
 		return ReduceAllMean(Mul(s, CrossEntropy(logits, onehot)))
+	case TypeLDAM:
+		if len(margins) != c {
+			panic(fmt.Sprintf("losses: LDAM needs %d class margins, got %d", c, len(margins)))
+		}
+		m := InsertAxes(Const(logits.Graph(), toDType(margins, dtype)), 0) // [1, C]
+		return ReduceAllMean(Mul(s, CrossEntropy(Sub(logits, Mul(onehot, m)), onehot)))
 	case TypeBCESigmoid:
 		return ReduceAllMean(Mul(perClass, BCEWithLogits(logits, onehot)))
 	case TypeBCESoftmax:

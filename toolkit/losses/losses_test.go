@@ -199,7 +199,7 @@ func allConfigs() []Config {
 	cfgs := []Config{{Family: FamilyBaseline, Type: TypeCE, Beta: 0.999}}
 	for _, w := range KnownWeightings {
 		for _, lt := range KnownTypes[FamilyCB] {
-			cfgs = append(cfgs, Config{Family: FamilyCB, Type: lt, Weighting: w, Beta: 0.999, Gamma: 2})
+			cfgs = append(cfgs, Config{Family: FamilyCB, Type: lt, Weighting: w, Beta: 0.999, Gamma: 2, Margin: 0.5, Scale: 30})
 		}
 	}
 	for _, lt := range KnownTypes[FamilyMFE] {
@@ -432,15 +432,15 @@ func TestBaselineIgnoresTypeAndWeighting(t *testing.T) {
 func TestFromConfig(t *testing.T) {
 	c := config.Defaults()
 	got := FromConfig(c)
-	want := Config{Family: "baseline", Type: "CE", Weighting: "ENS", Beta: 0.999, Tau: 1}
+	want := Config{Family: "baseline", Type: "CE", Weighting: "ENS", Beta: 0.999, Tau: 1, Margin: 0.5, Scale: 30}
 	if got != want {
 		t.Errorf("FromConfig(Defaults()) = %+v, want %+v", got, want)
 	}
 	if err := got.Validate(); err != nil {
 		t.Errorf("defaults invalid: %v", err)
 	}
-	c.LossFamily, c.LossType, c.Weighting, c.Beta, c.Gamma, c.Tau = "CB", "focal", "none", 0.5, 2, 0.5
-	if got := FromConfig(c); got != (Config{Family: "CB", Type: "focal", Weighting: "none", Beta: 0.5, Gamma: 2, Tau: 0.5}) {
+	c.LossFamily, c.LossType, c.Weighting, c.Beta, c.Gamma, c.Tau, c.LDAMMargin, c.LDAMScale = "CB", "focal", "none", 0.5, 2, 0.5, 1, 16
+	if got := FromConfig(c); got != (Config{Family: "CB", Type: "focal", Weighting: "none", Beta: 0.5, Gamma: 2, Tau: 0.5, Margin: 1, Scale: 16}) {
 		t.Errorf("FromConfig = %+v", got)
 	}
 	// JSON keys are config.Config's.
@@ -475,6 +475,41 @@ func TestInitialBias(t *testing.T) {
 		if tt.want != 0 { // sigmoid(b) = 1/C
 			if p := 1 / (1 + math.Exp(-got)); math.Abs(p-1/float64(tt.c)) > 1e-12 {
 				t.Errorf("sigmoid(%g) = %g, want 1/%d", got, p, tt.c)
+			}
+		}
+	}
+}
+
+func TestLDAMMargins(t *testing.T) {
+	tests := []struct {
+		counts []int
+		max    float64
+		want   []float64 // nil: an error naming counts
+	}{
+		{[]int{16, 1}, 0.5, []float64{0.25, 0.5}}, // 16^-1/4 = 1/2 of 1^-1/4
+		{[]int{81, 16, 1}, 1, []float64{1.0 / 3, 0.5, 1}},
+		{[]int{5, 5}, 0.5, []float64{0.5, 0.5}},
+		{[]int{100, 10}, 0, []float64{0, 0}},
+		{[]int{10, 0}, 0.5, nil},
+		{nil, 0.5, nil},
+	}
+	for _, tt := range tests {
+		got, err := LDAMMargins(tt.counts, tt.max)
+		if tt.want == nil {
+			var fe *config.FieldError
+			if !errors.As(err, &fe) || fe.Key != "counts" {
+				t.Errorf("%v: err = %v, want a counts field error", tt.counts, err)
+			}
+			continue
+		}
+		if err != nil || len(got) != len(tt.want) {
+			t.Errorf("%v, %g: %v, %v", tt.counts, tt.max, got, err)
+			continue
+		}
+		for c := range got {
+			if math.Abs(got[c]-tt.want[c]) > 1e-12 {
+				t.Errorf("%v, %g: %v, want %v", tt.counts, tt.max, got, tt.want)
+				break
 			}
 		}
 	}

@@ -77,6 +77,28 @@ func InitialBias(cfg Config, nClass int) float64 {
 	return -math.Log(float64(nClass - 1))
 }
 
+// LDAMMargins are the per-class margins of the LDAM loss (Cao et al.
+// 2019), in cosine units: proportional to n_c^(-1/4), the rarest class's
+// equal to maxMargin. Every class needs at least one sample.
+func LDAMMargins(counts []int, maxMargin float64) ([]float64, error) {
+	if len(counts) == 0 {
+		return nil, fmt.Errorf("losses: %w", &config.FieldError{Key: "counts", Reason: "loss_type LDAM needs the training set's class counts"})
+	}
+	out := make([]float64, len(counts))
+	largest := 0.0
+	for c, n := range counts {
+		if n < 1 {
+			return nil, fmt.Errorf("losses: %w", &config.FieldError{Key: "counts", Reason: fmt.Sprintf("class %d has %d samples: loss_type LDAM needs every class's count > 0", c, n)})
+		}
+		out[c] = math.Pow(float64(n), -0.25)
+		largest = max(largest, out[c])
+	}
+	for c := range out {
+		out[c] *= maxMargin / largest
+	}
+	return out, nil
+}
+
 // LogitOffsets are the per-class logit offsets of the logit-adjusted loss
 // (family LA): tau*log(n_c/N) for the training counts n_c, N their sum.
 // Every class needs at least one sample.

@@ -270,6 +270,13 @@ func updateRunning(ctx *context.Context, x, mean, variance, batchMean, batchVar 
 	ctx.GetVariable("running_var").SetValueGraph(momentum(variance, unbiased))
 }
 
+// unitNorm divides x by its L2 norm along axis, at least 1e-12 (as
+// torch.nn.functional.normalize); the gradient stays finite at 0.
+func unitNorm(x *Node, axis int) *Node {
+	sq := ReduceAndKeep(Square(x), ReduceSum, axis)
+	return Div(x, Sqrt(MaxScalar(sq, 1e-24)))
+}
+
 // activation is an element-wise non-linearity.
 type activation func(*Node) *Node
 
@@ -324,6 +331,11 @@ func (b *builder) head(ctx *context.Context, features *Node) *Node {
 	}
 	x := relu(features)
 	x = layers.DropoutStatic(hctx, x, b.m.dropout())
+	if s := b.m.Options.CosineScale; s > 0 {
+		// Cosines in float32: features and weight columns of unit norm.
+		w := unitNorm(b.param(hctx, ClassifierWeights, []int{f, n}, kindLinear, init), 0)
+		return MulScalar(Dot(unitNorm(toFloat32(x), 1), w), s)
+	}
 	w := b.toCompute(b.param(hctx, ClassifierWeights, []int{f, n}, kindLinear, init))
 	bias := b.toCompute(b.param(hctx, ClassifierBiases, []int{n}, kindVector, biasInit))
 	return toFloat32(Add(Dot(x, w), Reshape(bias, 1, n)))

@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -57,6 +58,12 @@ type Options struct {
 	// losses.InitialBias, Cui et al.'s -log(C-1) for the sigmoid-based
 	// class-balanced losses.
 	HeadBias float64 `json:"-"`
+	// CosineScale > 0 makes the head's last layer a cosine classifier, Cao
+	// et al.'s NormedLinear times CosineScale: the logits are s times the
+	// cosine between the (ReLU, dropout) features and each class's weight
+	// column, and it has no biases. New sets it to ldam_scale for loss_type
+	// LDAM, as Cao et al.'s code pairs the two; 0 is the linear head.
+	CosineScale float64 `json:"-"`
 	// Fetch says where cached ImageNet weights live and whether Build may
 	// download them.
 	Fetch weights.FetchOptions `json:"-"`
@@ -162,8 +169,18 @@ func New(c config.Config) (*Model, error) {
 	return Build(c.ModelName, Options{
 		NClass: c.NClass, Pretrained: c.Pretrained, Full: c.Full,
 		WeightsPath: c.WeightsPath, Dropout: c.Dropout, Precision: c.Precision,
-		HeadBias: losses.InitialBias(losses.FromConfig(c), c.NClass),
+		HeadBias:    losses.InitialBias(losses.FromConfig(c), c.NClass),
+		CosineScale: cosineScale(c),
 	})
+}
+
+// cosineScale is Options.CosineScale for a run config: ldam_scale with
+// loss_type LDAM, else 0 (the linear head).
+func cosineScale(c config.Config) float64 {
+	if c.LossFamily == losses.FamilyCB && c.LossType == losses.TypeLDAM {
+		return c.LDAMScale
+	}
+	return 0
 }
 
 func newModel(arch *Architecture, opts Options) (*Model, error) {
@@ -174,6 +191,9 @@ func newModel(arch *Architecture, opts Options) (*Model, error) {
 	case BatchNormAuto, BatchNormOp, BatchNormOps:
 	default:
 		return nil, fmt.Errorf("models: %s: batch-norm formulation %q: want %q, %q or %q (auto)", arch.Name, opts.BatchNorm, BatchNormOp, BatchNormOps, BatchNormAuto)
+	}
+	if !(opts.CosineScale >= 0) || math.IsInf(opts.CosineScale, 0) {
+		return nil, fmt.Errorf("models: %s: cosine classifier scale must be a finite value >= 0, got %g", arch.Name, opts.CosineScale)
 	}
 	if opts.Dropout >= 1 {
 		return nil, fmt.Errorf("models: %s: dropout must be < 1, got %g", arch.Name, opts.Dropout)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
@@ -189,27 +190,126 @@ func TestHeadBiasFromLoss(t *testing.T) {
 	}
 }
 
-// The head's initial biases leave every other variable's initial value as
-// it is: runs whose losses start the head apart (TestHeadBiasFromLoss)
-// share a frozen backbone's features (toolkit's backboneKey).
+// The head's initial biases and the cosine head leave every other
+// variable's initial value as it is: runs whose losses start the head
+// apart (TestHeadBiasFromLoss) share a frozen backbone's features
+// (toolkit's backboneKey).
 func TestHeadBiasLeavesBackbone(t *testing.T) {
 	for _, name := range []string{"small_cnn", "resnet18", "mobilenet_v2"} {
 		_, a := initialised(t, name, Options{NClass: 3})
-		_, b := initialised(t, name, Options{NClass: 3, HeadBias: -math.Log(2)})
-		n := 0
-		a.EnumerateVariables(func(v *context.Variable) {
-			w := b.GetVariableByScopeAndName(v.Scope(), v.Name())
-			if v.Shape().DType != dtypes.Float32 || w == nil {
-				return
+		for _, opts := range []Options{{NClass: 3, HeadBias: -math.Log(2)}, {NClass: 3, CosineScale: 30}} {
+			_, b := initialised(t, name, opts)
+			n := 0
+			a.EnumerateVariables(func(v *context.Variable) {
+				w := b.GetVariableByScopeAndName(v.Scope(), v.Name())
+				if v.Shape().DType != dtypes.Float32 || w == nil {
+					return
+				}
+				n++
+				x, y := tensors.MustCopyFlatData[float32](v.MustValue()), tensors.MustCopyFlatData[float32](w.MustValue())
+				if head := v.Scope() == "/"+ClassifierScope && v.Name() == ClassifierBiases; head == slices.Equal(x, y) {
+					t.Errorf("%s %+v: %s/%s: head bias %v, equal values %v", name, opts, v.Scope(), v.Name(), head, !head)
+				}
+			})
+			if n < 10 {
+				t.Errorf("%s %+v: %d float32 variables compared", name, opts, n)
 			}
-			n++
-			x, y := tensors.MustCopyFlatData[float32](v.MustValue()), tensors.MustCopyFlatData[float32](w.MustValue())
-			if head := v.Scope() == "/"+ClassifierScope && v.Name() == ClassifierBiases; head == slices.Equal(x, y) {
-				t.Errorf("%s: %s/%s: head %v, equal values %v", name, v.Scope(), v.Name(), head, !head)
-			}
+		}
+	}
+}
+
+// With Options.CosineScale the head is Cao et al.'s cosine classifier:
+// logits s*cos(relu(features), W_c) (dropout is off in inference), no
+// biases, and a finite gradient for a sample whose features are all 0.
+func TestCosineHead(t *testing.T) {
+	const s = 30
+	m, ctx := initialised(t, "small_cnn", Options{NClass: 3, CosineScale: s})
+	hctx := ctx.In(ClassifierScope)
+	if hctx.GetVariable(ClassifierBiases) != nil {
+		t.Error("the cosine head has biases")
+	}
+	wv := hctx.GetVariable(ClassifierWeights)
+	if wv == nil {
+		t.Fatal("no classifier weights")
+	}
+	f := m.Architecture().Features
+	w := tensors.MustCopyFlatData[float32](wv.MustValue()) // [f, 3]
+	features := make([][]float32, 3)
+	for i := range features {
+		features[i] = make([]float32, f)
+		for k := range features[i] {
+			features[i][k] = float32(math.Sin(float64(7*i+k))) - 0.2*float32(i)
+		}
+	}
+	for k := range features[2] {
+		features[2][k] = -1 // all zero after the ReLU
+	}
+	var logits, grad []float32
+	err := catch(func() {
+		exec, err := context.NewExecAny(backend(t), ctx, func(ctx *context.Context, x *graph.Node) []*graph.Node {
+			z := m.HeadFn(ctx, x)
+			return []*graph.Node{z, graph.Gradient(graph.ReduceAllSum(z), x)[0]}
 		})
-		if n < 10 {
-			t.Errorf("%s: %d float32 variables compared", name, n)
+		if err != nil {
+			panic(err)
+		}
+		defer exec.Finalize()
+		out, err := exec.Exec(features)
+		if err != nil {
+			panic(err)
+		}
+		logits, grad = tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range features {
+		var xx float64
+		for _, v := range row {
+			xx += math.Pow(math.Max(float64(v), 0), 2)
+		}
+		for c := range 3 {
+			var dot, ww float64
+			for k, v := range row {
+				dot += math.Max(float64(v), 0) * float64(w[k*3+c])
+				ww += float64(w[k*3+c]) * float64(w[k*3+c])
+			}
+			want := 0.0
+			if xx > 0 {
+				want = s * dot / math.Sqrt(xx*ww)
+			}
+			if got := float64(logits[i*3+c]); !(math.Abs(got-want) <= 1e-4*s) {
+				t.Errorf("sample %d class %d: logit %g, want %g", i, c, got, want)
+			}
+		}
+	}
+	for i, g := range grad {
+		if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
+			t.Fatalf("gradient %d of the features is %g", i, g)
+		}
+	}
+}
+
+// New pairs loss_type LDAM with the cosine head at ldam_scale, as Cao et
+// al.'s code does; other losses keep the linear head.
+func TestCosineScaleFromLoss(t *testing.T) {
+	for _, tt := range []struct {
+		family, typ string
+		scale, want float64
+	}{
+		{"CB", "LDAM", 30, 30},
+		{"CB", "LDAM", 16, 16},
+		{"CB", "CE", 30, 0},
+		{"LA", "CE", 30, 0},
+	} {
+		c := config.Defaults()
+		c.ModelName, c.Pretrained, c.NClass, c.LossFamily, c.LossType, c.LDAMScale = "small_cnn", false, 3, tt.family, tt.typ, tt.scale
+		m, err := New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Options.CosineScale != tt.want {
+			t.Errorf("%s %s, ldam_scale %g: cosine scale %g, want %g", tt.family, tt.typ, tt.scale, m.Options.CosineScale, tt.want)
 		}
 	}
 }

@@ -81,10 +81,10 @@ type Setup struct {
 	// that epochs compare for the best epoch and early stopping.
 	EarlyLoss   losses.LossFn
 	EarlyEpochs int
-	Optimizer    optimizers.Interface
-	Sampler      Sampler // nil: every training sample once per epoch, shuffled
-	Batcher      Batcher
-	EpochHooks   []EpochHook
+	Optimizer   optimizers.Interface
+	Sampler     Sampler // nil: every training sample once per epoch, shuffled
+	Batcher     Batcher
+	EpochHooks  []EpochHook
 	// Context holds the model's variables; nil makes a new one. Models that
 	// load pretrained weights pass the context they loaded into.
 	Context *context.Context

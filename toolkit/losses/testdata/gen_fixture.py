@@ -13,6 +13,11 @@ Conventions (the issue's definitions):
   CB focal:        sum_{i,c} s_i * torchvision sigmoid_focal_loss(alpha=-1, reduction='none') / N
   MFE/MSFE:        written out with torch ops (no library function exists).
   LA CE:           F.cross_entropy(z + tau * log(n / n.sum()), y) (Menon et al. 2021).
+  CB LDAM:         Cao et al. 2019's LDAMLoss.forward (their repository's losses.py, written
+                   out) on cosines x = z / s: m = n^-1/4 scaled so max m = ldam_margin,
+                   F.cross_entropy(s * where(onehot, x - m[y], x), y, reduction='none'),
+                   then weighted like CB CE (mean_i s_i CE_i; their code passes the weights
+                   to F.cross_entropy, which divides by sum_i s_i instead).
 """
 import json
 import math
@@ -39,7 +44,19 @@ def class_weights(counts, weighting, beta):
     return w / w.sum() * len(counts)
 
 
-def loss(family, ltype, weighting, beta, gamma, tau, z, y):
+def ldam(z, y, margin, scale):
+    """Per-sample LDAM loss of logits z = scale * cos."""
+    n = torch.tensor(COUNTS, dtype=torch.float64)
+    m_list = 1.0 / torch.sqrt(torch.sqrt(n))
+    m_list = m_list * (margin / m_list.max())
+    x = z / scale
+    index = F.one_hot(y, C).bool()
+    batch_m = m_list[y].view(-1, 1)
+    output = torch.where(index, x - batch_m, x)
+    return F.cross_entropy(scale * output, y, reduction="none")
+
+
+def loss(family, ltype, weighting, beta, gamma, tau, z, y, ldam_args=None):
     t = F.one_hot(y, C).to(torch.float64)
     n = z.shape[0]
     if family == "baseline":
@@ -67,6 +84,8 @@ def loss(family, ltype, weighting, beta, gamma, tau, z, y):
     if ltype == "focal":
         fl = sigmoid_focal_loss(z, t, alpha=-1, gamma=gamma, reduction="none")
         return (s[:, None] * fl).sum() / n
+    if ltype == "LDAM":
+        return (s * ldam(z, y, *ldam_args)).mean()
     raise ValueError(ltype)
 
 
@@ -79,6 +98,9 @@ for wt, beta in [("INS", 0.0), ("ISNS", 0.0), ("ENS", 0.9), ("ENS", 0.999), ("EN
 CONFIGS += [("MFE", "MFE", "", 0.0, 0.0, None), ("MFE", "MSFE", "", 0.0, 0.0, None)]
 # Logit adjustment (not in the study); tau 0 is plain cross-entropy.
 CONFIGS += [("LA", "CE", "", 0.0, 0.0, tau) for tau in [0.0, 0.5, 1.0, 2.0]]
+# LDAM (not in the study): (margin, scale) in the tau slot; margin 0 is CB CE.
+CONFIGS += [("CB", "LDAM", wt, beta, 0.0, ms) for wt, beta in [("none", 0.0), ("ENS", 0.9999), ("INS", 0.0)]
+            for ms in [(0.5, 30.0), (0.5, 1.0), (0.0, 30.0), (2.0, 5.0)]]
 
 batches = {
     # Moderate logits, every class present.
@@ -99,10 +121,15 @@ for bname, (z0, y) in batches.items():
         if bname == "saturated" and lt == "BCE_softmax":
             continue
         z = z0.clone().requires_grad_(True)
-        v = loss(fam, lt, wt, beta, gamma, tau, z, y)
+        if lt == "LDAM":
+            v = loss(fam, lt, wt, beta, gamma, None, z, y, ldam_args=tau)
+        else:
+            v = loss(fam, lt, wt, beta, gamma, tau, z, y)
         (g,) = torch.autograd.grad(v, z)
         config = {"loss_family": fam, "loss_type": lt, "weighting": wt, "beta": beta, "gamma": gamma}
-        if tau is not None:
+        if lt == "LDAM":
+            config["ldam_margin"], config["ldam_scale"] = tau
+        elif tau is not None:
             config["tau"] = tau
         cases.append({
             "batch": bname,
