@@ -261,6 +261,8 @@ func TestLDAMRun(t *testing.T) {
 	for _, e := range []*Experiment{
 		tiny(t).Loss("CB", "LDAM").Weighting("none", 0),
 		tiny(t).Loss("CB", "LDAM").Weighting("ENS", 0.9999).DRWEpoch(1),
+		// A frozen backbone: the head alone trains on kept features.
+		tiny(t).Model("small_cnn", false, false).Set("rotate", false).Loss("CB", "LDAM").Weighting("ENS", 0.9999).DRWEpoch(1),
 	} {
 		res, err := e.Run(gocontext.Background())
 		if err != nil {

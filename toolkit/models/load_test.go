@@ -196,3 +196,37 @@ func TestLoadInSubScope(t *testing.T) {
 		t.Errorf("ParamsIn = %d, want 78637", n)
 	}
 }
+
+// A file with the study's linear head (weights and biases) does not load
+// into a cosine head (loss_type LDAM): the error says why. Without the
+// head's biases it loads.
+func TestCosineHeadLoad(t *testing.T) {
+	fixture, err := weights.Read("testdata/resnet18.weights.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fixture.Tensors["fc.2.bias"] == nil || fixture.Tensors["fc.2.weight"] == nil {
+		t.Fatalf("the fixture has no study head: %v", fixture.Keys())
+	}
+	load := func(name string, dropBias bool) error {
+		m := map[string]*weights.Tensor{}
+		for k, v := range fixture.Tensors {
+			if !(dropBias && k == "fc.2.bias") {
+				m[k] = v
+			}
+		}
+		path := filepath.Join(t.TempDir(), name+".safetensors")
+		writeSafetensors(t, path, m)
+		model, err := newModel(fixtureArchs["resnet18"], Options{NClass: fixtureClasses, WeightsPath: path, CosineScale: 30})
+		if err != nil {
+			return err
+		}
+		return model.Init(context.New(), backend(t))
+	}
+	if err := load("linear-head", false); err == nil || !strings.Contains(err.Error(), "cosine head") || !strings.Contains(err.Error(), "fc.2.bias") {
+		t.Errorf("linear head into a cosine head: %v", err)
+	}
+	if err := load("no-bias", true); err != nil {
+		t.Errorf("head weights without biases: %v", err)
+	}
+}

@@ -304,6 +304,10 @@ func (m *Model) Init(ctx *context.Context, backend backends.Backend) (err error)
 	}
 	var extra []string
 	for _, key := range m.state.Keys() {
+		if key == m.arch.StudyHead+".bias" && m.Options.CosineScale > 0 {
+			return fmt.Errorf("models: load %s weights from %s: the file's head is linear (it has %s), the model's a cosine head without biases (loss_type LDAM): load a file without the head, or train with another loss",
+				m.Name, m.state.Path, key)
+		}
 		if !m.used[key] && !strings.HasPrefix(key, m.arch.TorchHead+".") {
 			extra = append(extra, key)
 		}
