@@ -72,10 +72,19 @@ func ExtraMethods() []Method {
 	}
 }
 
+// Names that stand for groups of methods in StudyOptions.Methods.
+const (
+	MethodsStudy = "study" // the study's 13 (StudyMethods)
+	MethodsExtra = "extra" // the methods beyond it (ExtraMethods)
+)
+
 // StudyOptions say where RunStudy writes and which methods it runs.
 type StudyOptions struct {
-	LogDir   string   // one log per method, named after it; required
-	Methods  []string // names of StudyMethods to run; empty: all 13
+	LogDir string // one log per method, named after it; required
+	// Methods names the methods to run, of StudyMethods and ExtraMethods,
+	// or MethodsStudy and MethodsExtra for their groups (each method once);
+	// empty: the study's 13.
+	Methods  []string
 	Backend  backends.Backend
 	Progress io.Writer // per-method lines; nil: silent
 	Verbose  bool      // also every run's own progress lines
@@ -123,22 +132,9 @@ func RunStudy(ctx gocontext.Context, base config.Config, o StudyOptions) (*Study
 	if o.LogDir == "" {
 		return nil, &config.FieldError{Key: "logdir", Reason: "RunStudy needs a folder for the run logs"}
 	}
-	methods := StudyMethods()
-	if len(o.Methods) > 0 {
-		known := append(StudyMethods(), ExtraMethods()...)
-		var picked []Method
-		for _, name := range o.Methods {
-			i := slices.IndexFunc(known, func(m Method) bool { return m.Name == name })
-			if i < 0 {
-				names := make([]string, len(known))
-				for k, m := range known {
-					names[k] = m.Name
-				}
-				return nil, &config.FieldError{Key: "methods", Reason: fmt.Sprintf("unknown method %q (methods: %s)", name, strings.Join(names, ", "))}
-			}
-			picked = append(picked, known[i])
-		}
-		methods = picked
+	methods, err := pickMethods(o.Methods)
+	if err != nil {
+		return nil, err
 	}
 	if err := base.Validate(); err != nil {
 		return nil, err
@@ -330,4 +326,39 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// pickMethods returns the methods names asks for (StudyOptions.Methods):
+// the study's 13 when it is empty.
+func pickMethods(names []string) ([]Method, error) {
+	if len(names) == 0 {
+		return StudyMethods(), nil
+	}
+	known := append(StudyMethods(), ExtraMethods()...)
+	var picked []Method
+	for _, name := range names {
+		switch name {
+		case MethodsStudy:
+			picked = append(picked, StudyMethods()...)
+			continue
+		case MethodsExtra:
+			picked = append(picked, ExtraMethods()...)
+			continue
+		}
+		i := slices.IndexFunc(known, func(m Method) bool { return m.Name == name })
+		if i < 0 {
+			names := make([]string, len(known))
+			for k, m := range known {
+				names[k] = m.Name
+			}
+			return nil, &config.FieldError{Key: "methods", Reason: fmt.Sprintf("unknown method %q (methods: %s; %q: the study's 13, %q: those beyond it)", name, strings.Join(names, ", "), MethodsStudy, MethodsExtra)}
+		}
+		picked = append(picked, known[i])
+	}
+	for i, m := range picked {
+		if slices.ContainsFunc(picked[:i], func(p Method) bool { return p.Name == m.Name }) {
+			return nil, &config.FieldError{Key: "methods", Reason: fmt.Sprintf("method %q named twice", m.Name)}
+		}
+	}
+	return picked, nil
 }

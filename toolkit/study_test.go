@@ -199,3 +199,42 @@ func TestRunStudyStopsAtFailure(t *testing.T) {
 		t.Errorf("baseline ran after undersampling failed (its log: %v)", err)
 	}
 }
+
+func TestPickMethods(t *testing.T) {
+	names := func(ms []Method) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Name)
+		}
+		return out
+	}
+	study, extra := names(StudyMethods()), names(ExtraMethods())
+	tests := []struct {
+		in      []string
+		want    []string
+		wantErr string // in the error of a methods field error
+	}{
+		{nil, study, ""},
+		{[]string{"study"}, study, ""},
+		{[]string{"extra"}, extra, ""},
+		{[]string{"study", "extra"}, append(slices.Clone(study), extra...), ""},
+		{[]string{"baseline", "extra"}, append([]string{"baseline"}, extra...), ""},
+		{[]string{"LDAM-DRW", "focal"}, []string{"LDAM-DRW", "focal"}, ""},
+		{[]string{"focal", "focal"}, nil, `"focal" named twice`},
+		{[]string{"study", "baseline"}, nil, `"baseline" named twice`},
+		{[]string{"SMOTE"}, nil, `unknown method "SMOTE"`},
+	}
+	for _, tt := range tests {
+		got, err := pickMethods(tt.in)
+		if tt.wantErr != "" {
+			var fe *config.FieldError
+			if !errors.As(err, &fe) || fe.Key != "methods" || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: err = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(names(got), tt.want) {
+			t.Errorf("%q: %q, %v; want %q", tt.in, names(got), err, tt.want)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dropLast := fs.Bool("drop-last", false, "drop_last: leave out each epoch's last partial training batch (one training-step shape: one XLA compile instead of two)")
 	stepsPerCall := fs.Int("steps-per-call", 0, "steps_per_call override: training steps in one call of the backend (1 to 16; on a GPU, one wait for the device per call)")
 	evalBatch := fs.Int("eval-batch-size", 0, "eval_batch_size override: the validation pass's batch, a multiple of batch_size (fewer, larger calls of the backend; the same validation loss)")
-	methods := fs.String("methods", "", "comma-separated method names (default: the study's 13; see the list below, with the methods beyond it)")
+	methods := fs.String("methods", "", "comma-separated method names (default: the study's 13; see the list below, with the methods beyond it), or \"study\" for those 13 and \"extra\" for the others: --methods study,extra runs all")
 	logDir := fs.String("logdir", "runs/study", "folder for the 13 run logs (finished ones are kept: a study resumes)")
 	backend := fs.String("backend", "", backendUsage)
 	verbose := fs.Bool("verbose", false, "every run's progress lines too")
@@ -38,7 +38,7 @@ func runStudy(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for _, m := range toolkit.StudyMethods() {
 			fmt.Fprintf(stderr, "  %s\n", m.Name)
 		}
-		fmt.Fprintln(stderr, "Beyond the study (run when --methods names them):")
+		fmt.Fprintln(stderr, "Beyond the study (run when --methods names them, or all with --methods extra):")
 		for _, m := range toolkit.ExtraMethods() {
 			fmt.Fprintf(stderr, "  %s\n", m.Name)
 		}
