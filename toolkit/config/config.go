@@ -108,7 +108,8 @@ type Config struct {
 	// re-weighting, Cao et al. 2019): the first drw_epoch epochs train
 	// with every class weight 1, the later ones with the weighting's
 	// weights. The validation loss is the weighted loss in every epoch,
-	// so that epochs compare. 0 (the default) weights from the start.
+	// so that epochs compare; patience (early stopping) counts from the
+	// first weighted epoch. 0 (the default) weights from the start.
 	DRWEpoch int `json:"drw_epoch"`
 	// LDAMMargin and LDAMScale set loss_type LDAM of loss_family CB (Cao et
 	// al. 2019): class c's logit margin is ldam_margin*(n_min/n_c)^(1/4)

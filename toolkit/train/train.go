@@ -413,7 +413,7 @@ func (r *runner) run(goctx gocontext.Context) error {
 		if err := r.writeLog(); err != nil {
 			return err
 		}
-		if r.Config.Patience > 0 && epoch-r.log.Run.BestEpoch >= r.Config.Patience {
+		if earlyStop(epoch, r.log.Run.BestEpoch, r.Config.Patience, r.EarlyEpochs) {
 			stop = runlog.StopEarlyStopping
 			break
 		}
@@ -447,6 +447,18 @@ type logWriteError struct{ err error }
 
 func (e *logWriteError) Error() string { return e.err.Error() }
 func (e *logWriteError) Unwrap() error { return e.err }
+
+// earlyStop says whether early stopping ends a run after epoch (0-based):
+// patience epochs have passed without a better one than best. With a
+// loss switch after the first earlyEpochs epochs (deferred re-weighting)
+// patience counts from the switch, so the later loss always trains for
+// patience epochs at least.
+func earlyStop(epoch, best, patience, earlyEpochs int) bool {
+	if patience <= 0 {
+		return false
+	}
+	return epoch-max(best, earlyEpochs-1) >= patience
+}
 
 // switchLoss leaves EarlyLoss for Loss when epoch is the first after
 // EarlyEpochs (or later: a resumed run): the training programs built with

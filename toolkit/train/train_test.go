@@ -503,3 +503,25 @@ func TestStepsPerCallNaN(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNonFinite naming epoch 1/3 batch 1", err)
 	}
 }
+
+func TestEarlyStop(t *testing.T) {
+	tests := []struct {
+		epoch, best, patience, early int
+		want                         bool
+	}{
+		{5, 5, 0, 0, false}, // no patience: never
+		{5, 2, 3, 0, true},  // 3 epochs without a better one
+		{4, 2, 3, 0, false}, // 2
+		{5, 2, 3, 4, false}, // the switch after epoch 3 (0-based): patience counts from it
+		{6, 2, 3, 4, true},  // epochs 4, 5, 6 under the later loss
+		{6, 5, 3, 4, false}, // a better epoch after the switch
+		{8, 5, 3, 4, true},  // 3 after it
+		{1, 0, 1, 1, true},  // drw_epoch 1: epoch 1 is the first weighted one, then 1 more
+		{0, 0, 1, 1, false},
+	}
+	for _, tt := range tests {
+		if got := earlyStop(tt.epoch, tt.best, tt.patience, tt.early); got != tt.want {
+			t.Errorf("earlyStop(epoch %d, best %d, patience %d, early epochs %d) = %v, want %v", tt.epoch, tt.best, tt.patience, tt.early, got, tt.want)
+		}
+	}
+}
