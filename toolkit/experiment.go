@@ -520,8 +520,8 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		FrozenTrain: !pipe.Random(),
 		// The backbone's values follow from the model and its options (the
 		// initial values are shared under initialKey; backboneKey leaves out
-		// the head's), the seed and the
-		// precision; the images from the data set and the pipeline.
+		// the head's), the seed and the precision; the images from the data
+		// set and the pipeline.
 		Features: inputs.features,
 		FeaturesKey: fmt.Sprintf("%s precision=%s seed=%d backend=%p train=%p pipeline=%+v",
 			backboneKey(model), cfg.Precision, cfg.Seed, backend, trainSet, pipe),

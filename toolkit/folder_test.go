@@ -200,6 +200,11 @@ func TestDeferredReweighting(t *testing.T) {
 	unweighted := run(mk().Weighting("none", 0))
 	weighted := run(mk())
 	drw := run(mk().DRWEpoch(2))
+	// Two training steps per call (MultiStep programs, rebuilt at the
+	// switch) log the same.
+	if steps2 := run(mk().DRWEpoch(2).StepsPerCall(2)); !reflect.DeepEqual(steps2.Results.TrainLoss, drw.Results.TrainLoss) || !reflect.DeepEqual(steps2.Results.ValidLoss, drw.Results.ValidLoss) {
+		t.Errorf("steps_per_call 2: train loss %v valid loss %v; 1 step per call %v %v", steps2.Results.TrainLoss, steps2.Results.ValidLoss, drw.Results.TrainLoss, drw.Results.ValidLoss)
+	}
 	tl, ul := drw.Results.TrainLoss, unweighted.Results.TrainLoss
 	if !slices.Equal(tl[:2], ul[:2]) || tl[2] == ul[2] {
 		t.Errorf("train loss: drw_epoch 2 %v, unweighted %v: want the first 2 epochs equal, the third not", tl, ul)
