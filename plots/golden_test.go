@@ -39,6 +39,7 @@ var goldenCases = []goldenCase{
 	chart("tail_profile_study", func(t *testing.T) (*Figure, error) {
 		return TailProfile([]*runlog.Log{readFixture(t, "study_layout.json")}, SplitValid)
 	}),
+	chart("posthoc", func(t *testing.T) (*Figure, error) { return PostHoc(methodLogs(t)[:4], nil) }),
 	chart("overlay_accuracy", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_accuracy") }),
 	chart("overlay_loss", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_loss") }),
 	chart("cv", func(t *testing.T) (*Figure, error) { return CVResults(cvLogs(t), "valid_accuracy") }),

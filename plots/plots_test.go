@@ -171,6 +171,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown class", func() error { _, err := Metric(good, "valid_recall/Rose", -1); return err }, ErrClassMismatch, "Rose"},
 		{"unknown baseline", func() error { _, err := MethodBars([]*runlog.Log{good}, "nope", "valid_accuracy"); return err }, nil, "weighted_es"},
 		{"no runs", func() error { _, err := Overlay(nil, "valid_loss"); return err }, ErrEmptyLog, ""},
+		{"post-hoc without scores", func() error { _, err := PostHoc([]*runlog.Log{good, study}, nil); return err }, runlog.ErrNoScores, "valid_scores"},
+		{"post-hoc of no runs", func() error { _, err := PostHoc(nil, nil); return err }, ErrEmptyLog, ""},
 		{"unknown format", func() error { _, err := Render(newFigure("", 1, 1), "gif", 0, 0); return err }, nil, "png, svg, pdf"},
 		{"unequal image pairs", func() error { _, err := TransformGrid("", make([]image.Image, 2), nil, nil); return err }, nil, "2 before, 0 after"},
 		{"no image pairs", func() error { _, err := TransformGrid("", nil, nil, nil); return err }, ErrNoData, ""},

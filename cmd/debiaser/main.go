@@ -44,6 +44,7 @@ func init() {
 		"rerun":    {"re-run the var_dict of an existing run log", runRerun},
 		"summary":  {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
 		"plot":     {"write the charts of one run log, or compare several, to a folder", runPlot},
+		"posthoc":  {"post-hoc logit adjustment of run logs' best epochs: metrics against tau, nothing retrained", runPostHoc},
 		"search":   {"grid search with stratified K-fold cross-validation, shardable", runSearch},
 		"backends": {"list the backends, what auto picks here and why, the environment and the device line", runBackends},
 		"study":    {"train the study's baseline and 12 methods on one backend; table and wall time", runStudy},

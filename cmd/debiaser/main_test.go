@@ -207,6 +207,27 @@ func TestTrainRerunSummaryPlot(t *testing.T) {
 	if !strings.Contains(out, ".png") {
 		t.Errorf("plot of two runs printed:\n%s", out)
 	}
+
+	chart := filepath.Join(plotDir, "posthoc.svg")
+	out, _, err = runCLI(t, "posthoc", "--format", "csv", "--tau", "0,1", "--plot", chart, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "note,tau,valid_accuracy,valid_balanced_accuracy") ||
+		!strings.HasPrefix(lines[1], "first,0,") || !strings.HasPrefix(lines[2], "first,1,") {
+		t.Errorf("posthoc csv:\n%s", out)
+	}
+	// tau 0 is the run as trained: its accuracy at the best epoch.
+	if want := fmt.Sprintf("first,0,%v,", a.Results.ValidAccuracy[a.Run.BestEpoch]); len(lines) > 1 && !strings.HasPrefix(lines[1], want) {
+		t.Errorf("posthoc tau 0 row %q, want it to start %q", lines[1], want)
+	}
+	if fi, err := os.Stat(chart); err != nil || fi.Size() < 1000 {
+		t.Errorf("posthoc chart: %v", err)
+	}
+	if _, stderr, err := runCLI(t, "posthoc", "--tau", "1,-2", first); err == nil || !strings.Contains(stderr+err.Error(), "-2") {
+		t.Errorf("posthoc --tau -2: err %v, stderr %q", err, stderr)
+	}
 }
 
 // A grid searched by three separate processes (--index 0..2) and then

@@ -1,0 +1,71 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+)
+
+// PriorAdjusted re-weights class probabilities against the training set's
+// class prior pi_c = counts_c / sum(counts): p'_ic = p_ic pi_c^-tau / sum_k
+// p_ik pi_k^-tau. For p = softmax(z) that is softmax(z - tau log pi), the
+// post-hoc logit adjustment of Menon et al. 2021 ("Long-tail learning via
+// logit adjustment"): it moves a model trained on imbalanced data towards
+// a balanced classifier without retraining (tau = 1 under their
+// assumptions); tau = 0 returns a copy. Every count must be > 0 when tau
+// is not 0.
+func PriorAdjusted(scores [][]float64, counts []int, tau float64) ([][]float64, error) {
+	if math.IsNaN(tau) || math.IsInf(tau, 0) {
+		return nil, fmt.Errorf("%w: tau %g", ErrInput, tau)
+	}
+	total := 0
+	for c, n := range counts {
+		if n < 0 || (n == 0 && tau != 0) {
+			return nil, fmt.Errorf("%w: class %d has training count %d: its prior must be > 0", ErrInput, c, n)
+		}
+		total += n
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("%w: no training counts", ErrInput)
+	}
+	factor := make([]float64, len(counts))
+	for c, n := range counts {
+		factor[c] = math.Pow(float64(n)/float64(total), -tau)
+	}
+	out := make([][]float64, len(scores))
+	for i, row := range scores {
+		if len(row) != len(counts) {
+			return nil, fmt.Errorf("%w: sample %d has %d scores for %d classes", ErrInput, i, len(row), len(counts))
+		}
+		adj := make([]float64, len(row))
+		var sum float64
+		for c, p := range row {
+			if !(p >= 0) || math.IsInf(p, 0) {
+				return nil, fmt.Errorf("%w: sample %d class %d: probability %g", ErrInput, i, c, p)
+			}
+			adj[c] = p * factor[c]
+			sum += adj[c]
+		}
+		if sum == 0 {
+			return nil, fmt.Errorf("%w: sample %d: every probability is 0", ErrInput, i)
+		}
+		for c := range adj {
+			adj[c] /= sum
+		}
+		out[i] = adj
+	}
+	return out, nil
+}
+
+// ArgMax is each row's predicted class: the index of its largest value,
+// the first of equal ones (as numpy.argmax).
+func ArgMax(scores [][]float64) []int {
+	out := make([]int, len(scores))
+	for i, row := range scores {
+		for c, v := range row {
+			if v > row[out[i]] {
+				out[i] = c
+			}
+		}
+	}
+	return out
+}

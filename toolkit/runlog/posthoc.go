@@ -1,0 +1,75 @@
+package runlog
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/debiaser/debiaser/toolkit/metrics"
+)
+
+// ErrNoScores is returned by PostHoc for a log without the class
+// probabilities of its best epoch (run.valid_scores) or the training
+// counts (run.train_counts): the study's own logs, or a run interrupted
+// before its first epoch.
+var ErrNoScores = errors.New("runlog: the log has no run.valid_scores and run.train_counts")
+
+// PostHoc returns the validation metrics of the log's best epoch after
+// post-hoc logit adjustment: its class probabilities (run.valid_scores)
+// re-weighted by the training prior to the power -tau
+// (metrics.PriorAdjusted with run.train_counts), each sample predicted as
+// the largest. tau 0 gives the best epoch's own predictions (up to ties).
+// Nothing is retrained; choosing tau on these validation samples makes
+// their metrics optimistic (tau 1 is Menon et al.'s choice).
+func PostHoc(l *Log, tau float64) (metrics.Report, error) {
+	name := l.Path
+	if name == "" {
+		name = l.Note
+	}
+	if l.Run == nil || len(l.Run.ValidScores) == 0 || len(l.Run.TrainCounts) == 0 {
+		return metrics.Report{}, fmt.Errorf("%s: %w", name, ErrNoScores)
+	}
+	yTrue := l.Y.Valid.True[strconv.Itoa(l.Run.BestEpoch)]
+	if len(yTrue) != len(l.Run.ValidScores) {
+		return metrics.Report{}, fmt.Errorf("runlog: %s: %d validation labels at the best epoch %d, %d rows of run.valid_scores", name, len(yTrue), l.Run.BestEpoch, len(l.Run.ValidScores))
+	}
+	adj, err := metrics.PriorAdjusted(l.Run.ValidScores, l.Run.TrainCounts, tau)
+	if err != nil {
+		return metrics.Report{}, fmt.Errorf("runlog: %s: %w", name, err)
+	}
+	return metrics.Compute(yTrue, metrics.ArgMax(adj), len(l.Run.TrainCounts))
+}
+
+// PostHocTable is PostHoc for every log and tau, one row per pair in that
+// order: the run's note, tau, and the validation accuracy, balanced
+// accuracy and the minority class's recall and precision (the class with
+// the fewest validation samples, as in Summarize) after the adjustment.
+// The row of tau 0 is the run as trained.
+func PostHocTable(logs []*Log, taus []float64) (*Table, error) {
+	t := &Table{
+		Columns: []string{"note", "tau", "valid_accuracy", "valid_balanced_accuracy", "valid_recall:minority", "valid_precision:minority", "minority"},
+		metric:  []bool{false, false, true, true, true, true, false},
+	}
+	for _, l := range logs {
+		minority, err := l.extremeClass(true)
+		if err != nil {
+			return nil, err
+		}
+		c := slices.Index(l.Classes(), minority)
+		for _, tau := range taus {
+			r, err := PostHoc(l, tau)
+			if err != nil {
+				return nil, err
+			}
+			row := Row{Log: l, Epoch: l.Run.BestEpoch}
+			row.Cells = append(row.Cells, Cell{Text: l.Note}, Cell{Text: strconv.FormatFloat(tau, 'g', -1, 64)})
+			for _, v := range []float64{r.Accuracy, r.BalancedAccuracy, r.Recall[c], r.Precision[c]} {
+				row.Cells = append(row.Cells, Cell{Text: formatMetric(v), Value: v})
+			}
+			row.Cells = append(row.Cells, Cell{Text: minority})
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	return t, nil
+}
