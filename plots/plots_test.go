@@ -273,6 +273,15 @@ func TestSaveAllRuns(t *testing.T) {
 	if !strings.Contains(string(md), "| baseline |") || !strings.Contains(string(md), "+0.00 |") {
 		t.Errorf("baseline_deltas.md:\n%s", md)
 	}
+	// With the study's own log among them there are no class probabilities
+	// for every run: no post-hoc chart (above); without it, there is one.
+	scored, err := SaveAllRuns(methodLogs(t), t.TempDir(), "png", RunsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(scored, func(p string) bool { return filepath.Base(p) == "posthoc_valid.png" }) {
+		t.Errorf("runs with scores: wrote %v, no posthoc_valid.png", scored)
+	}
 	cv, err := SaveAllRuns(cvLogs(t), t.TempDir(), "png", RunsOptions{CVParams: []string{"*"}})
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,13 @@ func SaveAllRuns(logs []*runlog.Log, dir, format string, opt RunsOptions) ([]str
 		{"methods", func() (*Figure, error) { return MethodBars(logs, baseline, metrics...) }},
 		{"scatter_valid", func() (*Figure, error) { return Scatter(logs, SplitValid) }},
 		{"tail_profile_valid", func() (*Figure, error) { return TailProfile(logs, SplitValid) }},
+		{"posthoc_valid", func() (*Figure, error) {
+			f, err := PostHoc(logs, nil)
+			if errors.Is(err, runlog.ErrNoScores) { // the study's own logs
+				return nil, fmt.Errorf("%w: %w", ErrNoData, err)
+			}
+			return f, err
+		}},
 	}
 	for _, m := range overlay {
 		charts = append(charts, namedChart{"overlay_" + fileSafe(m), func() (*Figure, error) { return Overlay(logs, m) }})
