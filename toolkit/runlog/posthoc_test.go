@@ -76,8 +76,19 @@ func TestPostHocTable(t *testing.T) {
 				t.Errorf("tau %g: column %s = %g, want %g", tau, tb.Columns[2+k], cells[2+k].Value, w)
 			}
 		}
-		if cells[6].Text != "Tulip" || cells[0].Text != "golden run" {
-			t.Errorf("tau %g: note %q minority %q", tau, cells[0].Text, cells[6].Text)
+		if cells[7].Text != "Tulip" || cells[0].Text != "golden run" {
+			t.Errorf("tau %g: note %q minority %q", tau, cells[0].Text, cells[7].Text)
+		}
+		adj, err := metrics.PriorAdjusted(l.Run.ValidScores, l.Run.TrainCounts, tau)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cal, err := metrics.TopLabelCalibration(l.Y.Valid.True["2"], adj, CalibrationBins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cells[6].Value != cal.ECE || tb.Columns[6] != "valid_ece" {
+			t.Errorf("tau %g: %s %g, want the adjusted scores' ECE %g", tau, tb.Columns[6], cells[6].Value, cal.ECE)
 		}
 	}
 	if tb.Rows[0].Cells[4].Value != 0 || tb.Rows[1].Cells[4].Value != 1 {
