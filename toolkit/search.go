@@ -1,10 +1,13 @@
 package toolkit
 
 import (
+	"bytes"
 	gocontext "context"
+	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/sweep"
 	"github.com/debiaser/debiaser/toolkit/train"
 )
@@ -76,3 +79,87 @@ func SearchOn(ctx gocontext.Context, spec sweep.Spec, dir string, share sweep.Sh
 // newSearchInitial makes a search's store of initial values (a variable
 // for tests, which look at its hits).
 var newSearchInitial = func() *train.InitialValues { return train.NewInitialValues().KeepAtMost(2) }
+
+// ParseSearchSpec is sweep.ParseSpec that also takes "methods": names of
+// StudyMethods and ExtraMethods (or "study", "extra"), each added to the
+// spec's variants as the config changes that method makes to the base
+// (MethodVariants), so that a search compares methods under K-fold
+// cross-validation, crossed with the grid.
+func ParseSearchSpec(data []byte) (sweep.Spec, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return sweep.ParseSpec(data) // its error names the problem
+	}
+	raw, ok := obj["methods"]
+	if !ok {
+		return sweep.ParseSpec(data)
+	}
+	var names []string
+	if err := json.Unmarshal(raw, &names); err != nil {
+		return sweep.Spec{}, fmt.Errorf("search file: methods: %w (want a list of method names)", err)
+	}
+	delete(obj, "methods")
+	rest, err := json.Marshal(obj)
+	if err != nil {
+		return sweep.Spec{}, err
+	}
+	spec, err := sweep.ParseSpec(rest)
+	if err != nil {
+		return spec, err
+	}
+	variants, err := MethodVariants(spec.Base, names...)
+	if err != nil {
+		return spec, fmt.Errorf("search file: %w", err)
+	}
+	spec.Variants = append(spec.Variants, variants...)
+	return spec, nil
+}
+
+// MethodVariants turns study methods (names as StudyOptions.Methods takes
+// them) into search variants: each the var_dict keys the method changes in
+// base, with their new values.
+func MethodVariants(base config.Config, names ...string) ([]sweep.Variant, error) {
+	methods, err := pickMethods(names)
+	if err != nil {
+		return nil, err
+	}
+	before, err := configMap(base)
+	if err != nil {
+		return nil, err
+	}
+	var out []sweep.Variant
+	for _, m := range methods {
+		cfg, err := m.Apply(FromConfig(base)).Config()
+		if err != nil {
+			return nil, fmt.Errorf("method %q: %w", m.Name, err)
+		}
+		after, err := configMap(cfg)
+		if err != nil {
+			return nil, err
+		}
+		set := map[string]json.RawMessage{}
+		for k, v := range after {
+			if !bytes.Equal(v, before[k]) {
+				set[k] = v
+			}
+		}
+		v := sweep.Variant{Name: m.Name}
+		if len(set) > 0 {
+			if v.Set, err = json.Marshal(set); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// configMap is c's var_dict as a map from key to JSON value.
+func configMap(c config.Config) (map[string]json.RawMessage, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	return m, json.Unmarshal(b, &m)
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/sweep"
 )
 
 func TestStudyMethods(t *testing.T) {
@@ -235,6 +236,58 @@ func TestPickMethods(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(names(got), tt.want) {
 			t.Errorf("%q: %q, %v; want %q", tt.in, names(got), err, tt.want)
+		}
+	}
+}
+
+// MethodVariants turns methods into the config changes they make;
+// ParseSearchSpec takes "methods" in a search file, and a search compares
+// them under K-fold cross-validation, one row per method.
+func TestMethodVariants(t *testing.T) {
+	base := config.Defaults()
+	base.Epochs = 10
+	vs, err := MethodVariants(base, "baseline", "oversampling", "focal", "LDAM-DRW")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"baseline":     "",
+		"oversampling": `{"sampling_strategy":"oversampling"}`,
+		"focal":        `{"gamma":2,"loss_family":"CB","loss_type":"focal"}`,
+		"LDAM-DRW":     `{"beta":0.9999,"drw_epoch":8,"loss_family":"CB","loss_type":"LDAM"}`,
+	}
+	for _, v := range vs {
+		if string(v.Set) != want[v.Name] {
+			t.Errorf("%s: set %s, want %s", v.Name, v.Set, want[v.Name])
+		}
+	}
+	if _, err := MethodVariants(base, "SMOTE"); err == nil || !strings.Contains(err.Error(), "SMOTE") {
+		t.Errorf("unknown method: %v", err)
+	}
+
+	spec, err := ParseSearchSpec([]byte(`{"base": {"dataset": "shapes-study", "model_name": "small_cnn", "pretrained": false,
+		"image_size": 16, "epochs": 1}, "methods": ["baseline", "CB cross-entropy"], "k": 2, "seed": 1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, _, err := SearchOn(gocontext.Background(), spec, t.TempDir(), sweep.Share{Index: 0, Count: 1}, "gofast", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(table.Rows) != 2 || table.Keys[0] != sweep.VariantKey || !strings.Contains(table.String(), "CB cross-entropy") {
+		t.Errorf("table:\n%s", table.String())
+	}
+	for _, bad := range []struct{ spec, want string }{
+		{`{"methods": "baseline"}`, "methods"},
+		{`{"methods": ["SMOTE"]}`, "SMOTE"},
+		{`{"methods": ["baseline"], "grid": {"bogus": [1]}}`, ""},
+	} {
+		s, err := ParseSearchSpec([]byte(bad.spec))
+		if err == nil {
+			_, err = s.Combinations()
+		}
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: err = %v, want it to mention %q", bad.spec, err, bad.want)
 		}
 	}
 }

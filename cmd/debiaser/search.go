@@ -19,7 +19,7 @@ func readSpec(path string) (sweep.Spec, error) {
 	if err != nil {
 		return sweep.Spec{}, err
 	}
-	s, err := sweep.ParseSpec(b)
+	s, err := toolkit.ParseSearchSpec(b)
 	if err != nil {
 		return s, fmt.Errorf("%s: %w", path, err)
 	}
@@ -46,7 +46,7 @@ func shareFromEnv() (index, count int, ok bool) {
 
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("search", stderr)
-	specPath := fs.String("spec", "", "search file: {\"base\": {var_dict keys}, \"grid\": {key: [values]}, \"k\": 3, \"seed\": 1, \"best_by\": \"valid_accuracy\"}")
+	specPath := fs.String("spec", "", "search file: {\"base\": {var_dict keys}, \"grid\": {key: [values]}, \"methods\": [study method names, \"study\", \"extra\"], \"variants\": [{\"name\": \"...\", \"set\": {var_dict keys}}], \"k\": 3, \"seed\": 1, \"best_by\": \"valid_accuracy\"}; methods and variants are crossed with the grid")
 	dir := fs.String("dir", "", "search folder (manifest, one log per trial); shared by every share")
 	index := fs.Int("index", -1, "this share's index (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX, else 0)")
 	count := fs.Int("count", 0, "number of shares (default: $SLURM_ARRAY_TASK_COUNT, else 1)")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,8 +24,13 @@ type Spec struct {
 	// Grid maps a config key (a var_dict key) to the values it takes.
 	// Values are JSON, decoded into the typed config per combination.
 	Grid map[string][]json.RawMessage `json:"grid"`
-	K    int                          `json:"k"`
-	Seed int64                        `json:"seed"`
+	// Variants are named changes of Base (methods to compare, say), each
+	// crossed with the grid: a combination's config is Base, then its
+	// variant's keys, then its grid values, and its Values hold the
+	// variant's name under VariantKey. With variants the grid may be empty.
+	Variants []Variant `json:"variants,omitempty"`
+	K        int       `json:"k"`
+	Seed     int64     `json:"seed"`
 	// BestBy names the metric that picks the best combination (see Metrics).
 	BestBy string `json:"best_by"`
 	// Fingerprint identifies the training data (see data.Fingerprint); a
@@ -32,24 +38,37 @@ type Spec struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
+// Variant is one named change of a search's base config.
+type Variant struct {
+	Name string `json:"name"`
+	// Set holds var_dict keys and their values, as in the base.
+	Set json.RawMessage `json:"set,omitempty"`
+}
+
+// VariantKey is the key of a combination's Values (and of the table's
+// column) that names its variant.
+const VariantKey = "variant"
+
 // ParseSpec reads a search file: {"base": {var_dict keys}, "grid": {key:
-// [values]}, "k": 3, "seed": 1, "best_by": "valid_accuracy"}. The base is
-// decoded strictly over config.Defaults (an unknown key is an error naming
-// it); k defaults to 3. The fingerprint is set when the data is loaded.
+// [values]}, "variants": [{"name": "...", "set": {var_dict keys}}], "k": 3,
+// "seed": 1, "best_by": "valid_accuracy"}. The base is decoded strictly
+// over config.Defaults (an unknown key is an error naming it); k defaults
+// to 3. The fingerprint is set when the data is loaded.
 func ParseSpec(data []byte) (Spec, error) {
 	var f struct {
-		Base   json.RawMessage              `json:"base"`
-		Grid   map[string][]json.RawMessage `json:"grid"`
-		K      int                          `json:"k"`
-		Seed   int64                        `json:"seed"`
-		BestBy string                       `json:"best_by"`
+		Base     json.RawMessage              `json:"base"`
+		Grid     map[string][]json.RawMessage `json:"grid"`
+		Variants []Variant                    `json:"variants"`
+		K        int                          `json:"k"`
+		Seed     int64                        `json:"seed"`
+		BestBy   string                       `json:"best_by"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return Spec{}, fmt.Errorf("sweep: search file: %w (keys: base, grid, k, seed, best_by)", err)
+		return Spec{}, fmt.Errorf("sweep: search file: %w (keys: base, grid, variants, k, seed, best_by)", err)
 	}
-	s := Spec{Base: config.Defaults(), Grid: f.Grid, K: f.K, Seed: f.Seed, BestBy: f.BestBy}
+	s := Spec{Base: config.Defaults(), Grid: f.Grid, Variants: f.Variants, K: f.K, Seed: f.Seed, BestBy: f.BestBy}
 	if len(f.Base) > 0 {
 		if _, err := config.Decode(f.Base, &s.Base, true); err != nil {
 			return s, fmt.Errorf("sweep: search file: base: %w", err)
@@ -109,13 +128,71 @@ func (s *Spec) Vary(key string, values ...any) error {
 	return nil
 }
 
-// Combinations expands the grid (keys in sorted order, the last key
-// varying fastest), decoding each into a typed config. An unknown key or a
-// value of the wrong type is an error naming the key.
+// Combinations expands the variants and the grid (variants in their order,
+// then the grid's keys in sorted order, the last key varying fastest),
+// decoding each into a typed config. An unknown key or a value of the
+// wrong type is an error naming the key (and the variant).
 func (s Spec) Combinations() ([]Combination, error) {
-	if len(s.Grid) == 0 {
-		return nil, errors.New("sweep: the grid is empty")
+	if len(s.Grid) == 0 && len(s.Variants) == 0 {
+		return nil, errors.New("sweep: the grid is empty (and there are no variants)")
 	}
+	seen := map[string]bool{}
+	for i, v := range s.Variants {
+		switch {
+		case v.Name == "":
+			return nil, fmt.Errorf("sweep: variant %d has no name", i)
+		case seen[v.Name]:
+			return nil, fmt.Errorf("sweep: variant %q is named twice", v.Name)
+		}
+		seen[v.Name] = true
+	}
+	if _, ok := s.Grid[VariantKey]; ok {
+		return nil, fmt.Errorf("sweep: grid key %q is not a var_dict key (variants are named there)", VariantKey)
+	}
+	grid, err := s.gridValues()
+	if err != nil {
+		return nil, err
+	}
+	variants := s.Variants
+	if len(variants) == 0 {
+		variants = []Variant{{}}
+	}
+	var out []Combination
+	for _, v := range variants {
+		base := s.Base
+		if len(v.Set) > 0 {
+			if _, err := config.Decode(v.Set, &base, true); err != nil {
+				return nil, fmt.Errorf("sweep: variant %q: %w", v.Name, err)
+			}
+		}
+		for _, values := range grid {
+			obj, _ := json.Marshal(values)
+			cfg := base
+			if _, err := config.Decode(obj, &cfg, true); err != nil {
+				return nil, fmt.Errorf("sweep: grid: %w", err)
+			}
+			if v.Name != "" {
+				values = maps.Clone(values)
+				values[VariantKey], _ = json.Marshal(v.Name)
+			}
+			if err := cfg.Validate(); err != nil {
+				what := fmt.Sprintf("combination %s", obj)
+				if v.Name != "" {
+					what = fmt.Sprintf("variant %q, %s", v.Name, what)
+				}
+				return nil, fmt.Errorf("sweep: %s: %w", what, err)
+			}
+			i := len(out)
+			out = append(out, Combination{Index: i, Name: fmt.Sprintf("c%03d", i), Values: values, Config: cfg})
+		}
+	}
+	return out, nil
+}
+
+// gridValues lists the grid's points (keys in sorted order, the last key
+// varying fastest), each a map from key to value; an empty grid has one
+// point, with no keys.
+func (s Spec) gridValues() ([]map[string]json.RawMessage, error) {
 	keys := make([]string, 0, len(s.Grid))
 	for k, vs := range s.Grid {
 		if len(vs) == 0 {
@@ -128,7 +205,7 @@ func (s Spec) Combinations() ([]Combination, error) {
 	for _, k := range keys {
 		n *= len(s.Grid[k])
 	}
-	out := make([]Combination, n)
+	out := make([]map[string]json.RawMessage, n)
 	for i := range out {
 		values := map[string]json.RawMessage{}
 		rest := i
@@ -137,15 +214,7 @@ func (s Spec) Combinations() ([]Combination, error) {
 			values[keys[j]] = vs[rest%len(vs)]
 			rest /= len(vs)
 		}
-		obj, _ := json.Marshal(values)
-		cfg := s.Base
-		if _, err := config.Decode(obj, &cfg, true); err != nil {
-			return nil, fmt.Errorf("sweep: grid: %w", err)
-		}
-		if err := cfg.Validate(); err != nil {
-			return nil, fmt.Errorf("sweep: combination %s: %w", obj, err)
-		}
-		out[i] = Combination{Index: i, Name: fmt.Sprintf("c%03d", i), Values: values, Config: cfg}
+		out[i] = values
 	}
 	return out, nil
 }
@@ -229,6 +298,9 @@ func (s Spec) differences(prev Spec) string {
 	if !reflect.DeepEqual(canonical(prev.Grid), canonical(s.Grid)) {
 		d = append(d, "grid")
 	}
+	if !reflect.DeepEqual(canonicalVariants(prev.Variants), canonicalVariants(s.Variants)) {
+		d = append(d, "variants")
+	}
 	if prev.K != s.K {
 		d = append(d, "k")
 	}
@@ -241,6 +313,19 @@ func (s Spec) differences(prev Spec) string {
 		d = append(d, "base config")
 	}
 	return strings.Join(d, ", ")
+}
+
+func canonicalVariants(vs []Variant) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		var buf bytes.Buffer
+		if json.Compact(&buf, v.Set) != nil {
+			buf.Reset()
+			buf.Write(v.Set)
+		}
+		out[i] = v.Name + " " + buf.String()
+	}
+	return out
 }
 
 func canonical(g map[string][]json.RawMessage) map[string][]string {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,6 +219,7 @@ func TestChangedSearchIsRefused(t *testing.T) {
 		"data fingerprint": func(s *Spec) { s.Fingerprint = "other" },
 		"grid":             func(s *Spec) { s.Vary("beta", 0.99) },
 		"k":                func(s *Spec) { s.K = 2 },
+		"variants":         func(s *Spec) { s.Variants = []Variant{{Name: "plain"}} },
 	} {
 		s := testSpec()
 		change(&s)
@@ -235,6 +237,11 @@ func TestBadSearchesFailBeforeTraining(t *testing.T) {
 		want   string
 	}{
 		{"empty grid", func(s *Spec) { s.Grid = nil }, "grid is empty"},
+		{"unnamed variant", func(s *Spec) { s.Variants = []Variant{{Set: json.RawMessage(`{"beta": 0.5}`)}} }, "variant 0 has no name"},
+		{"variant twice", func(s *Spec) { s.Variants = []Variant{{Name: "a"}, {Name: "a"}} }, `variant "a" is named twice`},
+		{"unknown key in a variant", func(s *Spec) { s.Variants = []Variant{{Name: "a", Set: json.RawMessage(`{"betta": 0.5}`)}} }, `variant "a": config: unknown key "betta"`},
+		{"bad value in a variant", func(s *Spec) { s.Variants = []Variant{{Name: "lr", Set: json.RawMessage(`{"learning_rate": -1}`)}} }, `variant "lr"`},
+		{"variant as a grid key", func(s *Spec) { s.Vary("variant", "a") }, `grid key "variant"`},
 		{"unknown field", func(s *Spec) { s.Vary("learning_rat", 0.1) }, `unknown key "learning_rat"`},
 		{"wrong type", func(s *Spec) { s.Vary("epochs", "ten") }, `"epochs"`},
 		{"out of range", func(s *Spec) { s.Vary("beta", 1.5) }, `"beta"`},
@@ -343,5 +350,46 @@ func TestParseSpec(t *testing.T) {
 		if _, err := ParseSpec([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %s", tt.in, err, tt.want)
 		}
+	}
+}
+
+// Variants cross the grid in their order; each combination's config has
+// the variant's keys and its values name the variant; with no grid there
+// is one combination per variant; the table's first key is "variant".
+func TestVariants(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"base": {"epochs": 2},
+		"variants": [{"name": "baseline"}, {"name": "CB CE", "set": {"loss_family": "CB", "loss_type": "CE"}}],
+		"grid": {"learning_rate": [0.0001, 0.001]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	combos, err := s.Combinations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		variant, family string
+		lr              float64
+	}{{"baseline", "baseline", 1e-4}, {"baseline", "baseline", 1e-3}, {"CB CE", "CB", 1e-4}, {"CB CE", "CB", 1e-3}}
+	if len(combos) != len(want) {
+		t.Fatalf("%d combinations, want %d", len(combos), len(want))
+	}
+	for i, w := range want {
+		c := combos[i]
+		if c.Config.LossFamily != w.family || c.Config.LearningRate != w.lr || c.Config.Epochs != 2 || string(c.Values[VariantKey]) != fmt.Sprintf("%q", w.variant) || c.Name != fmt.Sprintf("c%03d", i) {
+			t.Errorf("combination %d: %s %s lr %g epochs %d, values %s", i, c.Name, c.Config.LossFamily, c.Config.LearningRate, c.Config.Epochs, c.Values)
+		}
+	}
+	s.Grid = nil
+	if combos, err = s.Combinations(); err != nil || len(combos) != 2 || combos[1].Config.LossFamily != "CB" {
+		t.Errorf("variants without a grid: %v, %v", combos, err)
+	}
+	logs := make([][]*runlog.Log, len(combos))
+	tb, err := buildTable(s, combos, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tb.Keys, []string{VariantKey}) || !strings.Contains(tb.String(), "CB CE") || strings.Contains(tb.String(), `"CB CE"`) {
+		t.Errorf("table keys %v:\n%s", tb.Keys, tb.String())
 	}
 }

@@ -65,7 +65,7 @@ type Row struct {
 
 // Table is the result of a search.
 type Table struct {
-	Keys    []string `json:"keys"` // grid keys, sorted
+	Keys    []string `json:"keys"` // VariantKey when there are variants, then the grid keys, sorted
 	Metrics []string `json:"metrics"`
 	Rows    []Row    `json:"rows"`
 	BestBy  string   `json:"best_by"`
@@ -119,6 +119,9 @@ func buildTable(s Spec, combos []Combination, logs [][]*runlog.Log) (*Table, err
 		t.Keys = append(t.Keys, k)
 	}
 	slices.Sort(t.Keys)
+	if len(s.Variants) > 0 {
+		t.Keys = append([]string{VariantKey}, t.Keys...)
+	}
 	for i, c := range combos {
 		row := Row{Combination: c.Name, Values: c.Values, Folds: len(logs[i]), Stats: map[string]Stat{}}
 		values := map[string][]float64{}
@@ -214,7 +217,14 @@ func (t *Table) cells() (header []string, rows [][]string) {
 		}
 		row := []string{name}
 		for _, k := range t.Keys {
-			row = append(row, string(r.Values[k]))
+			v := string(r.Values[k])
+			if k == VariantKey {
+				var name string
+				if json.Unmarshal(r.Values[k], &name) == nil {
+					v = name
+				}
+			}
+			row = append(row, v)
 		}
 		for _, m := range t.Metrics {
 			s := r.Stats[m]
