@@ -269,6 +269,9 @@ func (l *Log) Epochs() int { return len(l.Results.TrainLoss) }
 // supports when the log lacks them (a study log).
 func (l *Log) Series(name string) (Series, error) {
 	r := &l.Results
+	if name == MetricECE {
+		return l.eceSeries()
+	}
 	if key, class, ok := strings.Cut(name, ":"); ok {
 		m, known := r.perClass()[key]
 		if !known {
@@ -290,7 +293,7 @@ func (l *Log) Series(name string) (Series, error) {
 	all := r.series()
 	s, known := all[name]
 	if !known {
-		return nil, fmt.Errorf("runlog: unknown metric %q (known: %s, or a per-class key:class)", name, strings.Join(sortedKeys(all), ", "))
+		return nil, fmt.Errorf("runlog: unknown metric %q (known: %s, %s, or a per-class key:class)", name, strings.Join(sortedKeys(all), ", "), MetricECE)
 	}
 	if s != nil {
 		return s, nil
@@ -419,7 +422,34 @@ func (l *Log) BestEpoch(metric string) (int, error) {
 }
 
 // LowerIsBetter reports whether smaller values of metric are better
-// (losses and times).
+// (losses, times and calibration errors).
 func LowerIsBetter(metric string) bool {
-	return strings.Contains(metric, "loss") || strings.Contains(metric, "seconds")
+	return strings.Contains(metric, "loss") || strings.Contains(metric, "seconds") || metric == MetricECE
+}
+
+// MetricECE is the expected calibration error of the best epoch's
+// validation probabilities (run.valid_scores; the top label,
+// CalibrationBins bins: metrics.TopLabelCalibration). The log keeps
+// probabilities for its best epoch only, so the series has that one value
+// and NaN elsewhere, and it cannot pick the best epoch itself.
+const MetricECE = "valid_ece"
+
+// eceSeries is the MetricECE series of l.
+func (l *Log) eceSeries() (Series, error) {
+	yTrue, scores, err := l.BestValidScores()
+	if err != nil {
+		return nil, err
+	}
+	cal, err := metrics.TopLabelCalibration(yTrue, scores, CalibrationBins)
+	if err != nil {
+		return nil, fmt.Errorf("runlog: %s: %s: %w", l.name(), MetricECE, err)
+	}
+	s := make(Series, l.Epochs())
+	for e := range s {
+		s[e] = math.NaN()
+	}
+	if b := l.Run.BestEpoch; b >= 0 && b < len(s) {
+		s[b] = cal.ECE
+	}
+	return s, nil
 }

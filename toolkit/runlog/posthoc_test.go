@@ -2,6 +2,7 @@ package runlog
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -100,5 +101,42 @@ func TestPostHocTable(t *testing.T) {
 	}
 	if _, err := PostHocTable([]*Log{{Note: "study log"}}, []float64{1}); err == nil {
 		t.Error("a log without scores: no error")
+	}
+}
+
+// valid_ece is a metric of the best epoch only: Summarize shows and sorts
+// by it, and refuses it as the metric that picks the best epoch.
+func TestECEMetric(t *testing.T) {
+	l := smallLog(t)
+	s, err := l.Series(MetricECE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yTrue, scores, err := l.BestValidScores()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := metrics.TopLabelCalibration(yTrue, scores, CalibrationBins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := l.Run.BestEpoch
+	for e, v := range s {
+		if e == best && v != cal.ECE || e != best && !math.IsNaN(v) {
+			t.Errorf("epoch %d: %g (best epoch %d, ECE %g)", e, v, best, cal.ECE)
+		}
+	}
+	if !LowerIsBetter(MetricECE) {
+		t.Error("a lower ECE is better")
+	}
+	tb, err := Summarize([]*Log{l, {Note: "study log", Results: l.Results, Y: l.Y}}, SummaryOptions{Columns: []string{"note", MetricECE}, SortBy: MetricECE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Rows[0].Cells[1].Value != cal.ECE || !math.IsNaN(tb.Rows[1].Cells[1].Value) {
+		t.Errorf("summary: %+v", tb.Rows)
+	}
+	if _, err := Summarize([]*Log{l}, SummaryOptions{BestBy: MetricECE}); err == nil {
+		t.Error("best epoch by valid_ece: no error")
 	}
 }

@@ -98,6 +98,9 @@ func Summarize(logs []*Log, opts SummaryOptions) (*Table, error) {
 	if opts.BestBy != "" && !isMetric(opts.BestBy) {
 		return nil, fmt.Errorf("runlog: best epoch by %q: not a metric", opts.BestBy)
 	}
+	if opts.BestBy == MetricECE {
+		return nil, fmt.Errorf("runlog: best epoch by %s: the log has it for its best epoch only", MetricECE)
+	}
 	keys := make([]float64, len(logs))
 	for li, l := range logs {
 		e := l.Epochs() - 1
@@ -163,6 +166,9 @@ func (t *Table) isMetricColumn(i int) bool {
 }
 
 func isMetric(name string) bool {
+	if name == MetricECE {
+		return true
+	}
 	var r Results
 	if key, _, ok := strings.Cut(name, ":"); ok {
 		_, known := r.perClass()[key]
