@@ -16,6 +16,7 @@ func runSummary(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	format := fs.String("format", "text", "text, csv, markdown or html")
 	last := fs.Bool("last", false, "report the last epoch instead of each run's best")
 	baseline := fs.String("baseline", "", "note or file of the baseline run: report change in points against it")
+	meanOver := fs.String("mean-over", "", "comma-separated var_dict keys (e.g. seed): one row per group of runs that differ only in them, metrics as mean ± std")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: debiaser summary [flags] DIR|LOG.json ...")
 		fs.PrintDefaults()
@@ -33,6 +34,9 @@ func runSummary(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	opts := runlog.SummaryOptions{SortBy: *sortBy, Last: *last}
 	if *columns != "" {
 		opts.Columns = strings.Split(*columns, ",")
+	}
+	if *meanOver != "" {
+		opts.MeanOver = strings.Split(*meanOver, ",")
 	}
 	t, err := runlog.Summarize(logs, opts)
 	if err != nil {

@@ -42,6 +42,12 @@ type SummaryOptions struct {
 	// BestBy is the metric that picks each run's best epoch; empty means
 	// the run's own choice (run.best_by, else valid_loss).
 	BestBy string
+	// MeanOver, when set, merges the runs whose var_dict is the same but
+	// for these keys (seed, say: repeats of one method) into one row: each
+	// metric's mean ± population standard deviation over them, the notes
+	// joined, and a column "runs" with their number. Sorting is by the
+	// mean.
+	MeanOver []string
 }
 
 // Table is many runs side by side, one row per log.
@@ -51,11 +57,13 @@ type Table struct {
 	metric  []bool // column i holds a metric
 }
 
-// Row is one run at the epoch it reports.
+// Row is one run at the epoch it reports, or with SummaryOptions.MeanOver
+// several (Members; Log is the first of them).
 type Row struct {
-	Log   *Log
-	Epoch int
-	Cells []Cell
+	Log     *Log
+	Epoch   int
+	Cells   []Cell
+	Members []*Log
 }
 
 // Cell is one value; Value is set (NaN when missing) for metric columns.
@@ -101,6 +109,11 @@ func Summarize(logs []*Log, opts SummaryOptions) (*Table, error) {
 	if opts.BestBy == MetricECE {
 		return nil, fmt.Errorf("runlog: best epoch by %s: the log has it for its best epoch only", MetricECE)
 	}
+	for _, k := range opts.MeanOver {
+		if !slices.Contains(varDict, k) {
+			return nil, fmt.Errorf("runlog: mean over %q: not a var_dict key", k)
+		}
+	}
 	keys := make([]float64, len(logs))
 	for li, l := range logs {
 		e := l.Epochs() - 1
@@ -129,8 +142,11 @@ func Summarize(logs []*Log, opts SummaryOptions) (*Table, error) {
 		keys[li] = l.valueAt(sortBy, e)
 		t.Rows = append(t.Rows, row)
 	}
+	if len(opts.MeanOver) > 0 {
+		keys = t.meanOver(keys, opts.MeanOver)
+	}
 	lower := LowerIsBetter(sortBy)
-	order := make([]int, len(logs))
+	order := make([]int, len(t.Rows))
 	for i := range order {
 		order[i] = i
 	}
@@ -155,6 +171,93 @@ func Summarize(logs []*Log, opts SummaryOptions) (*Table, error) {
 }
 
 var infoColumns = []string{"note", "date", "file", "epoch", "epochs", "minority", "status", "stop_reason"}
+
+// meanOver merges t's rows (one per log, sort keys alongside) whose
+// var_dict differs only in the keys over (and log_id), in the order they
+// first appear: metrics become mean ± std over the group, other columns
+// their distinct values joined by spaces, and a last column "runs" counts
+// the group. It returns the groups' mean sort keys.
+func (t *Table) meanOver(keys []float64, over []string) []float64 {
+	var order []string
+	groups := map[string][]int{}
+	for i, r := range t.Rows {
+		vars := varDictStrings(r.Log)
+		var id []string
+		for _, k := range config.Keys() {
+			if k != "log_id" && !slices.Contains(over, k) {
+				id = append(id, k+"="+vars[k])
+			}
+		}
+		key := strings.Join(id, "\x00")
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], i)
+	}
+	rows := make([]Row, 0, len(order))
+	means := make([]float64, 0, len(order))
+	for _, key := range order {
+		idx := groups[key]
+		first := t.Rows[idx[0]]
+		row := Row{Log: first.Log, Epoch: first.Epoch, Cells: make([]Cell, len(t.Columns)+1)}
+		var sortVals []float64
+		for _, i := range idx {
+			row.Members = append(row.Members, t.Rows[i].Log)
+			sortVals = append(sortVals, keys[i])
+		}
+		for c := range t.Columns {
+			if t.metric[c] {
+				var vs []float64
+				for _, i := range idx {
+					vs = append(vs, t.Rows[i].Cells[c].Value)
+				}
+				m, sd := meanStd(vs)
+				text := "-"
+				if !math.IsNaN(m) {
+					text = strconv.FormatFloat(m, 'f', 4, 64) + " ± " + strconv.FormatFloat(sd, 'f', 4, 64)
+				}
+				row.Cells[c] = Cell{Text: text, Value: m}
+				continue
+			}
+			var distinct []string
+			for _, i := range idx {
+				if s := t.Rows[i].Cells[c].Text; !slices.Contains(distinct, s) {
+					distinct = append(distinct, s)
+				}
+			}
+			row.Cells[c] = Cell{Text: strings.Join(distinct, " ")}
+		}
+		row.Cells[len(t.Columns)] = Cell{Text: strconv.Itoa(len(idx))}
+		m, _ := meanStd(sortVals)
+		rows, means = append(rows, row), append(means, m)
+	}
+	t.Columns = append(t.Columns, "runs")
+	t.metric = append(t.metric, false)
+	t.Rows = rows
+	return means
+}
+
+// meanStd is the mean and population standard deviation of the values
+// that are not NaN (NaN, NaN when there are none).
+func meanStd(xs []float64) (mean, std float64) {
+	var n int
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			mean += x
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	mean /= float64(n)
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			std += (x - mean) * (x - mean)
+		}
+	}
+	return mean, math.Sqrt(std / float64(n))
+}
 
 // isMetricColumn reports whether column i holds a metric; a Table built
 // outside Summarize goes by the column's name.
@@ -256,7 +359,13 @@ func formatMetric(v float64) string {
 func CompareToBaseline(t *Table, baseline string) (*Table, error) {
 	base := -1
 	for i, r := range t.Rows {
-		if r.Log.Note == baseline || (r.Log.Path != "" && filepath.Base(r.Log.Path) == baseline) {
+		members := r.Members
+		if members == nil {
+			members = []*Log{r.Log}
+		}
+		if slices.ContainsFunc(members, func(l *Log) bool {
+			return l.Note == baseline || (l.Path != "" && filepath.Base(l.Path) == baseline)
+		}) {
 			if base >= 0 {
 				return nil, fmt.Errorf("runlog: baseline %q matches more than one run", baseline)
 			}

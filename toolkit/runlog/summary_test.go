@@ -2,8 +2,10 @@ package runlog
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,5 +203,43 @@ func TestSummaryStatusWhenUnfinished(t *testing.T) {
 	logs[1].Run.Status = StatusFailed
 	if tb, err = Summarize(logs, SummaryOptions{Columns: []string{"note", "valid_accuracy"}}); err != nil || len(tb.Columns) != 2 {
 		t.Errorf("chosen columns: %v, err %v", tb.Columns, err)
+	}
+}
+
+// MeanOver merges runs that differ only in the given keys: metrics as
+// mean ± population std, notes joined, a count; other configs stay apart;
+// the baseline may be named by any member's note.
+func TestSummarizeMeanOver(t *testing.T) {
+	var logs []*Log
+	for i, acc := range []float64{0.5, 0.7, 0.9} {
+		l := smallLog(t)
+		l.Note, l.VarDict.Seed = fmt.Sprintf("cb-s%d", i+1), int64(i+1)
+		l.Results.ValidAccuracy[l.Run.BestEpoch] = acc
+		logs = append(logs, l)
+	}
+	other := smallLog(t)
+	other.Note, other.VarDict.LossFamily = "base-s1", "CB"
+	other.Results.ValidAccuracy[other.Run.BestEpoch] = 0.4
+	logs = append(logs, other)
+	tb, err := Summarize(logs, SummaryOptions{Columns: []string{"note", "valid_accuracy"}, MeanOver: []string{"seed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tb.Rows) != 2 || !slices.Equal(tb.Columns, []string{"note", "valid_accuracy", "runs"}) {
+		t.Fatalf("columns %v, %d rows", tb.Columns, len(tb.Rows))
+	}
+	g := tb.Rows[0] // sorted by valid_accuracy: the group's mean 0.7 beats the other's
+	if g.Cells[0].Text != "cb-s1 cb-s2 cb-s3" || g.Cells[2].Text != "3" || len(g.Members) != 3 {
+		t.Errorf("group row %+v", g.Cells)
+	}
+	if math.Abs(g.Cells[1].Value-0.7) > 1e-12 || g.Cells[1].Text != "0.7000 ± 0.1633" {
+		t.Errorf("group accuracy %g %q, want 0.7 ± sqrt(0.08/3)", g.Cells[1].Value, g.Cells[1].Text)
+	}
+	d, err := CompareToBaseline(tb, "cb-s2")
+	if err != nil || len(d.Rows) != 1 || d.Rows[0].Cells[0].Text != "base-s1" {
+		t.Errorf("baseline by a member's note: %v, %+v", err, d)
+	}
+	if _, err := Summarize(logs, SummaryOptions{MeanOver: []string{"sed"}}); err == nil || !strings.Contains(err.Error(), "sed") {
+		t.Errorf("unknown key: %v", err)
 	}
 }
