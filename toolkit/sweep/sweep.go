@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -149,6 +150,21 @@ func (s Spec) Combinations() ([]Combination, error) {
 	if _, ok := s.Grid[VariantKey]; ok {
 		return nil, fmt.Errorf("sweep: grid key %q is not a var_dict key (variants are named there)", VariantKey)
 	}
+	for k := range s.Grid {
+		if slices.Contains(DataKeys, k) {
+			return nil, dataKeyError("grid key", k)
+		}
+	}
+	for _, v := range s.Variants {
+		var set map[string]json.RawMessage
+		if json.Unmarshal(v.Set, &set) == nil {
+			for k := range set {
+				if slices.Contains(DataKeys, k) {
+					return nil, dataKeyError(fmt.Sprintf("variant %q: key", v.Name), k)
+				}
+			}
+		}
+	}
 	grid, err := s.gridValues()
 	if err != nil {
 		return nil, err
@@ -187,6 +203,15 @@ func (s Spec) Combinations() ([]Combination, error) {
 		}
 	}
 	return out, nil
+}
+
+// DataKeys are the var_dict keys that decide a search's data: it loads the
+// training set once, from its base config, and splits it into K folds, so
+// a grid or a variant may not change them.
+var DataKeys = []string{"dataset", "train_path", "valid_path", "valid_fraction", "imbalance_factor", "skip_bad_files"}
+
+func dataKeyError(what, key string) error {
+	return fmt.Errorf("sweep: %s %q decides the data, which a search loads once from its base config (and splits into K folds): run one search per value instead", what, key)
 }
 
 // gridValues lists the grid's points (keys in sorted order, the last key

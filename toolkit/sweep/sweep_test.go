@@ -242,6 +242,8 @@ func TestBadSearchesFailBeforeTraining(t *testing.T) {
 		{"unknown key in a variant", func(s *Spec) { s.Variants = []Variant{{Name: "a", Set: json.RawMessage(`{"betta": 0.5}`)}} }, `variant "a": config: unknown key "betta"`},
 		{"bad value in a variant", func(s *Spec) { s.Variants = []Variant{{Name: "lr", Set: json.RawMessage(`{"learning_rate": -1}`)}} }, `variant "lr"`},
 		{"variant as a grid key", func(s *Spec) { s.Vary("variant", "a") }, `grid key "variant"`},
+		{"a data key in the grid", func(s *Spec) { s.Vary("imbalance_factor", 10, 100) }, `grid key "imbalance_factor" decides the data`},
+		{"a data key in a variant", func(s *Spec) { s.Variants = []Variant{{Name: "lt", Set: json.RawMessage(`{"train_path": "/x"}`)}} }, `variant "lt": key "train_path" decides the data`},
 		{"unknown field", func(s *Spec) { s.Vary("learning_rat", 0.1) }, `unknown key "learning_rat"`},
 		{"wrong type", func(s *Spec) { s.Vary("epochs", "ten") }, `"epochs"`},
 		{"out of range", func(s *Spec) { s.Vary("beta", 1.5) }, `"beta"`},
