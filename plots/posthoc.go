@@ -40,7 +40,7 @@ func PostHoc(logs []*runlog.Log, taus []float64) (*Figure, error) {
 	}
 	panels := []struct {
 		label string
-		value func(r float64, acc float64) float64
+		value func(balanced, accuracy float64) float64
 	}{{"balanced accuracy (%)", func(b, _ float64) float64 { return b }}, {"accuracy (%)", func(_, a float64) float64 { return a }}}
 	for col, pn := range panels {
 		p := f.Panel(0, col)

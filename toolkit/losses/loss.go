@@ -13,8 +13,9 @@ import (
 // New returns the loss selected by cfg as a train.LossFn, for
 // train.NewTrainer. counts are the per-class sample counts of the whole
 // training set; they fix the class weights (family CB), the LDAM margins,
-// the prior (family LA) and the number of classes C. They may be nil for families baseline
-// and MFE, where the number of classes is taken from the logits.
+// the prior (family LA) and the number of classes C. They may be nil for
+// families baseline and MFE, where the number of classes is taken from
+// the logits.
 //
 // The returned function takes labels[0] as integer class indices shaped
 // [batch] or [batch, 1] (any integer dtype) and predictions[0] as logits
