@@ -316,6 +316,19 @@ func TestDemo(t *testing.T) {
 			t.Errorf("the table has no row %q:\n%s", m.note, out)
 		}
 	}
+	// The post-hoc line is the baseline log's runlog.PostHoc at tau 1.
+	for _, l := range logs {
+		if l.Note != "baseline" {
+			continue
+		}
+		adj, err := runlog.PostHoc(l, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("balanced accuracy %.4f, accuracy %.4f", adj.BalancedAccuracy, adj.Accuracy); !strings.Contains(out, want) {
+			t.Errorf("demo output lacks the post-hoc line %q:\n%s", want, out)
+		}
+	}
 	t.Logf("demo output:\n%s", out)
 }
 
