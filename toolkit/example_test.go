@@ -6,6 +6,7 @@ import (
 
 	"github.com/debiaser/debiaser/datasets"
 	"github.com/debiaser/debiaser/toolkit"
+	"github.com/debiaser/debiaser/toolkit/config"
 )
 
 // The study's train(...) as a fluent builder: a small CNN with weighted
@@ -58,4 +59,26 @@ func ExamplePrepareBackend() {
 	// Output:
 	// gofast backend false true
 	// config: field "backend": unknown backend "cuda": use auto, gofast, go, xla:cpu, xla:cuda or xla:/abs/path/to/plugin.so
+}
+
+// MethodVariants gives the config changes of study methods, for a search
+// that compares them under K-fold cross-validation (sweep.Spec.Variants).
+func ExampleMethodVariants() {
+	base := config.Defaults()
+	base.Epochs = 10
+	variants, err := toolkit.MethodVariants(base, "baseline", "oversampling", "LDAM-DRW")
+	if err != nil {
+		panic(err)
+	}
+	for _, v := range variants {
+		set := string(v.Set)
+		if set == "" {
+			set = "(the base)"
+		}
+		fmt.Printf("%s: %s\n", v.Name, set)
+	}
+	// Output:
+	// baseline: (the base)
+	// oversampling: {"sampling_strategy":"oversampling"}
+	// LDAM-DRW: {"beta":0.9999,"drw_epoch":8,"loss_family":"CB","loss_type":"LDAM"}
 }

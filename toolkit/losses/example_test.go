@@ -55,3 +55,15 @@ func ExampleClassWeights() {
 	// ISNS [0.554 0.736 0.959 1.751]
 	// ENS  [0.328 0.499 0.781 2.392]
 }
+
+// LDAM's margins grow as a class gets rarer, as n^-1/4; the rarest class
+// gets the largest, 0.5 here.
+func ExampleLDAMMargins() {
+	m, err := losses.LDAMMargins([]int{750, 425, 250, 75}, 0.5)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%.3f\n", m)
+	// Output:
+	// [0.281 0.324 0.370 0.500]
+}

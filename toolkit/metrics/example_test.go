@@ -47,3 +47,36 @@ func ExampleROCAUC() {
 	fmt.Printf("%.2f\n", aucs)
 	// Output: [0.75 0.75]
 }
+
+// A model trained on counts 90:10 gives the rare class 0.3; divided by
+// the prior (tau 1) that becomes the larger probability.
+func ExamplePriorAdjusted() {
+	scores := [][]float64{{0.7, 0.3}, {0.95, 0.05}}
+	adj, err := metrics.PriorAdjusted(scores, []int{90, 10}, 1)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%.3f\n", adj)
+	fmt.Println("predicted:", metrics.ArgMax(scores), "->", metrics.ArgMax(adj))
+	// Output:
+	// [[0.206 0.794] [0.679 0.321]]
+	// predicted: [0 0] -> [1 0]
+}
+
+// Four predictions of confidence 0.9, three right; two of 0.6, both right.
+func ExampleTopLabelCalibration() {
+	yTrue := []int{0, 0, 0, 1, 1, 0}
+	scores := [][]float64{{0.9, 0.1}, {0.9, 0.1}, {0.9, 0.1}, {0.9, 0.1}, {0.4, 0.6}, {0.6, 0.4}}
+	c, err := metrics.TopLabelCalibration(yTrue, scores, 10)
+	if err != nil {
+		panic(err)
+	}
+	for _, b := range c.Bins {
+		fmt.Printf("(%.1f, %.1f]: %d predictions, confidence %.2f, right %.2f\n", b.Lo, b.Hi, b.Count, b.Confidence, b.Frequency)
+	}
+	fmt.Printf("ECE %.3f, MCE %.3f\n", c.ECE, c.MCE)
+	// Output:
+	// (0.5, 0.6]: 2 predictions, confidence 0.60, right 1.00
+	// (0.8, 0.9]: 4 predictions, confidence 0.90, right 0.75
+	// ECE 0.233, MCE 0.400
+}
