@@ -11,8 +11,8 @@ import (
 // post-hoc logit adjustment of Menon et al. 2021 ("Long-tail learning via
 // logit adjustment"): it moves a model trained on imbalanced data towards
 // a balanced classifier without retraining (tau = 1 under their
-// assumptions); tau = 0 returns a copy. Every count must be > 0 when tau
-// is not 0.
+// assumptions); tau = 0 only normalises each row to sum 1 (run logs keep
+// rounded probabilities). Every count must be > 0 when tau is not 0.
 func PriorAdjusted(scores [][]float64, counts []int, tau float64) ([][]float64, error) {
 	if math.IsNaN(tau) || math.IsInf(tau, 0) {
 		return nil, fmt.Errorf("%w: tau %g", ErrInput, tau)
@@ -27,31 +27,40 @@ func PriorAdjusted(scores [][]float64, counts []int, tau float64) ([][]float64, 
 	if total == 0 {
 		return nil, fmt.Errorf("%w: no training counts", ErrInput)
 	}
-	factor := make([]float64, len(counts))
+	// In log space, as softmax(log p - tau log pi): no overflow for any
+	// tau, and a probability of 0 stays 0.
+	shift := make([]float64, len(counts))
 	for c, n := range counts {
-		factor[c] = math.Pow(float64(n)/float64(total), -tau)
+		if tau != 0 {
+			shift[c] = tau * math.Log(float64(n)/float64(total))
+		}
 	}
 	out := make([][]float64, len(scores))
 	for i, row := range scores {
 		if len(row) != len(counts) {
 			return nil, fmt.Errorf("%w: sample %d has %d scores for %d classes", ErrInput, i, len(row), len(counts))
 		}
-		adj := make([]float64, len(row))
-		var sum float64
+		z := make([]float64, len(row))
+		top := math.Inf(-1)
 		for c, p := range row {
 			if !(p >= 0) || math.IsInf(p, 0) {
 				return nil, fmt.Errorf("%w: sample %d class %d: probability %g", ErrInput, i, c, p)
 			}
-			adj[c] = p * factor[c]
-			sum += adj[c]
+			z[c] = math.Log(p) - shift[c]
+			top = math.Max(top, z[c])
 		}
-		if sum == 0 {
+		if math.IsInf(top, -1) {
 			return nil, fmt.Errorf("%w: sample %d: every probability is 0", ErrInput, i)
 		}
-		for c := range adj {
-			adj[c] /= sum
+		var sum float64
+		for c := range z {
+			z[c] = math.Exp(z[c] - top)
+			sum += z[c]
 		}
-		out[i] = adj
+		for c := range z {
+			z[c] /= sum
+		}
+		out[i] = z
 	}
 	return out, nil
 }

@@ -92,9 +92,18 @@ func TestPriorAdjustedErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInput", tt.name, err)
 		}
 	}
-	// tau 0 keeps the scores (and a zero count is fine then).
-	got, err := PriorAdjusted(scores, []int{10, 0}, 0)
-	if err != nil || !slices.EqualFunc(got, scores, slices.Equal[[]float64]) {
+	// A huge tau overflows nothing: every sample goes to the rarest class
+	// it has any probability for.
+	huge, err := PriorAdjusted([][]float64{{0.98, 0.02, 0}, {0.5, 0, 0.5}}, []int{90, 9, 1}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ArgMax(huge); !slices.Equal(got, []int{1, 2}) || math.IsNaN(huge[0][0]) || huge[0][2] != 0 {
+		t.Errorf("tau 1000: %v, predictions %v", huge, got)
+	}
+	// tau 0 keeps the scores, normalised (and a zero count is fine then).
+	got, err := PriorAdjusted([][]float64{{0.7, 0.3}, {0.1, 0.3}}, []int{10, 0}, 0)
+	if err != nil || math.Abs(got[0][0]-0.7) > 1e-15 || math.Abs(got[1][1]-0.75) > 1e-15 {
 		t.Errorf("tau 0: %v, %v", got, err)
 	}
 }

@@ -5,9 +5,9 @@ of class probabilities, and scikit-learn's metrics of the adjusted argmax.
 Run from this directory with Debian's python3 (numpy, scikit-learn 1.2):
     /usr/bin/python3 gen_posthoc_fixture.py
 The adjustment is written as the paper's softmax(log p - tau log pi) in
-numpy (log 0 = -inf gives probability 0); the Go code multiplies by
-pi^-tau and normalises. Scores are rounded to 4 decimals, as run logs keep
-them, so some are exactly 0.
+numpy (log 0 = -inf gives probability 0), as the Go code computes it.
+Scores are rounded to 4 decimals, as run logs may keep them, so some are
+exactly 0 and rows do not sum to 1 exactly.
 """
 import json
 import warnings
