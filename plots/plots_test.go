@@ -217,8 +217,8 @@ func TestSaveAll(t *testing.T) {
 		fixture string
 		want    []string
 	}{
-		{"run_weighted.json", []string{"loss_accuracy", "per_class_valid", "per_class_train", "confusion_matrix", "roc", "precision_recall", "class_counts"}},
-		// The study's logs have no scores: no ROC or PR curves.
+		{"run_weighted.json", []string{"loss_accuracy", "per_class_valid", "per_class_train", "confusion_matrix", "roc", "precision_recall", "reliability", "class_counts"}},
+		// The study's logs have no scores: no ROC or PR curves, no reliability.
 		{"study_layout.json", []string{"loss_accuracy", "per_class_valid", "per_class_train", "confusion_matrix", "class_counts"}},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,7 @@ func SaveAll(l *runlog.Log, dir, format string) ([]string, error) {
 		{"confusion_matrix", func() (*Figure, error) { return ConfusionMatrix(l, -1) }},
 		{"roc", func() (*Figure, error) { return ROC(l) }},
 		{"precision_recall", func() (*Figure, error) { return PrecisionRecall(l) }},
+		{"reliability", func() (*Figure, error) { return Reliability([]*runlog.Log{l}) }},
 		{"class_counts", func() (*Figure, error) { return ClassCounts(l) }},
 	}
 	return saveCharts(charts, dir, format)
