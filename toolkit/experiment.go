@@ -265,6 +265,13 @@ func (e *Experiment) DRWEpoch(n int) *Experiment {
 	return e.set(func(c *config.Config) { c.DRWEpoch = n })
 }
 
+// BestBy picks the validation metric that chooses the best epoch (for the
+// summary, early stopping and restore-best): "" or "valid_loss" (the
+// default), or e.g. "valid_balanced_accuracy".
+func (e *Experiment) BestBy(metric string) *Experiment {
+	return e.set(func(c *config.Config) { c.BestBy = metric })
+}
+
 // Optimizer is the study's load_optimizer(optimizer_name, lr): "Adam" or "SGD".
 func (e *Experiment) Optimizer(name string, lr float64) *Experiment {
 	return e.set(func(c *config.Config) { c.Optimizer, c.LearningRate = name, lr })
@@ -363,7 +370,7 @@ func (e *Experiment) Config() (config.Config, error) {
 // names owned by other packages' registries (model_name, the loss keys),
 // so that a bad value is reported, naming its key, before any data loads.
 func validateAll(c config.Config) error {
-	return errors.Join(c.Validate(), models.CheckName(c.ModelName), losses.FromConfig(c).ValidateNames())
+	return errors.Join(c.Validate(), models.CheckName(c.ModelName), losses.FromConfig(c).ValidateNames(), runlog.CheckBestBy(c.BestBy))
 }
 
 // Result is a finished run.

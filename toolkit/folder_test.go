@@ -16,6 +16,7 @@ import (
 	"github.com/debiaser/debiaser/datasets"
 	"github.com/debiaser/debiaser/toolkit/config"
 	"github.com/debiaser/debiaser/toolkit/losses"
+	"github.com/debiaser/debiaser/toolkit/metrics"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
@@ -283,6 +284,48 @@ func TestLDAMRun(t *testing.T) {
 				t.Errorf("losses %v / %v", l.Results.TrainLoss, l.Results.ValidLoss)
 				break
 			}
+		}
+	}
+}
+
+// best_by picks the best epoch by another metric: the log's best epoch is
+// the highest balanced accuracy, its kept probabilities are that epoch's,
+// and a metric that cannot pick it is a field error before any data loads.
+func TestBestBy(t *testing.T) {
+	res, err := tiny(t).Epochs(3).Loss("CB", "CE").BestBy("valid_balanced_accuracy").Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Free()
+	l := res.Log
+	s, err := l.Series("valid_balanced_accuracy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for e, v := range s {
+		if v > s[want] {
+			want = e
+		}
+	}
+	if l.Run.BestEpoch != want || l.Run.BestBy != "valid_balanced_accuracy" || l.VarDict.BestBy != "valid_balanced_accuracy" {
+		t.Errorf("best epoch %d by %q, want %d (balanced accuracy %v)", l.Run.BestEpoch, l.Run.BestBy, want, s)
+	}
+	yTrue, scores, err := l.BestValidScores()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := metrics.Compute(yTrue, metrics.ArgMax(scores), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(r.BalancedAccuracy-s[want]) > 1e-9 {
+		t.Errorf("the kept probabilities give balanced accuracy %g, the best epoch's is %g", r.BalancedAccuracy, s[want])
+	}
+	for _, bad := range []string{"valid_ece", "train_accuracy", "valid_bogus"} {
+		_, err := tiny(t).BestBy(bad).Run(gocontext.Background())
+		if fes := fieldErrors(err); len(fes) != 1 || fes[0].Key != "best_by" {
+			t.Errorf("best_by %q: %v", bad, err)
 		}
 	}
 }

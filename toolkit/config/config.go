@@ -136,11 +136,19 @@ type Config struct {
 	GradClip             float64 `json:"grad_clip"`
 
 	// Training (the study's train).
-	Epochs   int    `json:"epochs"`
-	Patience int    `json:"patience"`
-	Seed     int64  `json:"seed"`
-	Backend  string `json:"backend"`
-	LogID    string `json:"log_id"`
+	Epochs   int `json:"epochs"`
+	Patience int `json:"patience"`
+	// BestBy names the validation metric that picks a run's best epoch
+	// (the one its summary reports, whose probabilities the log keeps,
+	// that early stopping waits on and that restore-best puts back):
+	// "valid_loss" (empty, the default: the study's choice), or another
+	// metric of the run log such as "valid_balanced_accuracy" or
+	// "valid_recall:minority", highest best. Losses of different
+	// families do not compare; balanced accuracy does.
+	BestBy  string `json:"best_by"`
+	Seed    int64  `json:"seed"`
+	Backend string `json:"backend"`
+	LogID   string `json:"log_id"`
 }
 
 // Defaults returns the study's baseline recipe: ResNet-18 pretrained,

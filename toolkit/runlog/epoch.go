@@ -55,8 +55,29 @@ func New(note string, cfg config.Config, classes []string, trainCounts, validCou
 			ValidCounts: slices.Clone(validCounts),
 			Status:      StatusRunning,
 			Backend:     cfg.Backend,
+			BestBy:      cfg.BestBy,
 		},
 	}, nil
+}
+
+// CheckBestBy reports whether metric can pick a run's best epoch (config
+// key best_by): "" (valid_loss) or a validation metric of a run log
+// (see Log.Series) other than valid_ece, which needs the best epoch first.
+func CheckBestBy(metric string) error {
+	bad := func(why string) error {
+		return &config.FieldError{Key: "best_by", Reason: fmt.Sprintf("%q %s", metric, why)}
+	}
+	switch {
+	case metric == "":
+		return nil
+	case metric == MetricECE:
+		return bad("exists for the best epoch only")
+	case !strings.HasPrefix(metric, "valid_"):
+		return bad("is not a validation metric (valid_loss, valid_accuracy, valid_balanced_accuracy, valid_recall:minority, ...)")
+	case !isMetric(metric):
+		return bad("is not a metric of a run log (valid_loss, valid_accuracy, valid_balanced_accuracy, valid_recall:minority, ...)")
+	}
+	return nil
 }
 
 // EpochRecord is what a training loop knows at the end of one epoch.
@@ -202,6 +223,10 @@ func (l *Log) Finish(stopReason string, err error) {
 		l.Run.Error = err.Error()
 	}
 }
+
+// Best returns the log's best epoch by its own metric (run.best_by, else
+// valid_loss), computed from its results.
+func (l *Log) Best() (int, error) { return l.BestEpoch(l.bestBy()) }
 
 func (l *Log) bestBy() string {
 	if l.Run != nil && l.Run.BestBy != "" {

@@ -148,16 +148,15 @@ func buildTable(s Spec, combos []Combination, logs [][]*runlog.Log) (*Table, err
 	return t, nil
 }
 
-// TrialMetrics computes the table's metrics of one run log at its best epoch.
+// TrialMetrics computes the table's metrics of one run log at its best
+// epoch (by the run's best_by: lowest validation loss by default).
 func TrialMetrics(l *runlog.Log) (map[string]float64, error) {
 	if len(l.Results.ValidLoss) == 0 {
 		return nil, errors.New("sweep: a trial log has no epochs")
 	}
-	best := 0
-	for e, v := range l.Results.ValidLoss {
-		if v < l.Results.ValidLoss[best] {
-			best = e
-		}
+	best, err := l.Best()
+	if err != nil {
+		return nil, fmt.Errorf("sweep: trial %s: %w", l.Note, err)
 	}
 	key := strconv.Itoa(best)
 	yt, yp := l.Y.Valid.True[key], l.Y.Valid.Pred[key]
