@@ -123,8 +123,12 @@ func runOne(ctx context.Context, e *toolkit.Experiment, stdout, stderr io.Writer
 	b := l.Run.BestEpoch
 	// The progress lines count epochs from 1, the log (its "y" keys, the
 	// charts' axes, summary's epoch column) from 0, as the study's did.
-	fmt.Fprintf(stdout, "best epoch %d/%d (%d in the log, which counts from 0): valid loss %.4f, valid accuracy %.4f, balanced accuracy %.4f\n",
-		b+1, len(l.Results.ValidLoss), b, l.Results.ValidLoss[b], l.Results.ValidAccuracy[b], l.Results.ValidBalancedAccuracy[b])
+	by := ""
+	if l.Run.BestBy != "" && l.Run.BestBy != "valid_loss" {
+		by = " by " + l.Run.BestBy
+	}
+	fmt.Fprintf(stdout, "best epoch%s %d/%d (%d in the log, which counts from 0): valid loss %.4f, valid accuracy %.4f, balanced accuracy %.4f\n",
+		by, b+1, len(l.Results.ValidLoss), b, l.Results.ValidLoss[b], l.Results.ValidAccuracy[b], l.Results.ValidBalancedAccuracy[b])
 	return nil
 }
 
