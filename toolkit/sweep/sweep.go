@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/debiaser/debiaser/toolkit/config"
+	"github.com/debiaser/debiaser/toolkit/losses"
+	"github.com/debiaser/debiaser/toolkit/models"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 	"github.com/debiaser/debiaser/toolkit/sampling"
 )
@@ -191,7 +193,8 @@ func (s Spec) Combinations() ([]Combination, error) {
 				values = maps.Clone(values)
 				values[VariantKey], _ = json.Marshal(v.Name)
 			}
-			if err := cfg.Validate(); err != nil {
+			// Every name and range a run checks, before anything trains.
+			if err := errors.Join(cfg.Validate(), models.CheckName(cfg.ModelName), losses.FromConfig(cfg).ValidateNames(), runlog.CheckBestBy(cfg.BestBy)); err != nil {
 				what := fmt.Sprintf("combination %s", obj)
 				if v.Name != "" {
 					what = fmt.Sprintf("variant %q, %s", v.Name, what)
