@@ -63,15 +63,12 @@ func PostHoc(logs []*runlog.Log, taus []float64) (*Figure, error) {
 				}
 				pts[i] = plotter.XY{X: tau, Y: 100 * pn.value(rep.BalancedAccuracy, rep.Accuracy)}
 			}
-			line, dots, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				return nil, fmt.Errorf("plots: post-hoc: %w", err)
-			}
-			line.LineStyle = seriesLine(r)
-			dots.GlyphStyle = seriesGlyph(r)
-			p.Add(line, dots)
+			legend := ""
 			if col == 0 {
-				f.AddLegend(names[r], line, dots)
+				legend = names[r]
+			}
+			if err := addRunSeries(f, p, r, pts, legend); err != nil {
+				return nil, fmt.Errorf("plots: post-hoc: %w", err)
 			}
 		}
 		p.X.Min, p.X.Max = lo-0.05*(hi-lo+1e-9), hi+0.05*(hi-lo+1e-9)

@@ -79,15 +79,12 @@ func Reliability(logs []*runlog.Log) (*Figure, error) {
 			for i, b := range cal.Bins {
 				pts[i] = plotter.XY{X: 100 * b.Confidence, Y: 100 * b.Frequency}
 			}
-			line, dots, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				return nil, fmt.Errorf("plots: reliability: %w", err)
-			}
-			line.LineStyle = seriesLine(r)
-			dots.GlyphStyle = seriesGlyph(r)
-			p.Add(line, dots)
+			legend := ""
 			if col == 0 {
-				f.AddLegend(fmt.Sprintf("%s (ECE %.3f)", names[r], cal.ECE), line, dots)
+				legend = fmt.Sprintf("%s (ECE %.3f)", names[r], cal.ECE)
+			}
+			if err := addRunSeries(f, p, r, pts, legend); err != nil {
+				return nil, fmt.Errorf("plots: reliability: %w", err)
 			}
 		}
 		p.X.Min, p.X.Max = 0, 100

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
@@ -57,21 +58,34 @@ func TailProfile(logs []*runlog.Log, split string) (*Figure, error) {
 				}
 				pts[k] = plotter.XY{X: float64(k), Y: 100 * v}
 			}
-			line, dots, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				return nil, fmt.Errorf("plots: tail profile: %w", err)
-			}
-			line.LineStyle = seriesLine(r)
-			dots.GlyphStyle = seriesGlyph(r)
-			p.Add(line, dots)
+			legend := ""
 			if row == 0 {
-				f.AddLegend(names[r], line, dots)
+				legend = names[r]
+			}
+			if err := addRunSeries(f, p, r, pts, legend); err != nil {
+				return nil, fmt.Errorf("plots: tail profile: %w", err)
 			}
 		}
 		p.X.Min, p.X.Max = -0.4, float64(len(classes))-0.6
 		p.Y.Min, p.Y.Max = -3, 103
 	}
 	return f, nil
+}
+
+// addRunSeries draws run r's points on p as a line with markers in the
+// run's style, and adds them to f's legend as legend unless it is empty.
+func addRunSeries(f *Figure, p *plot.Plot, r int, pts plotter.XYs, legend string) error {
+	line, dots, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return err
+	}
+	line.LineStyle = seriesLine(r)
+	dots.GlyphStyle = seriesGlyph(r)
+	p.Add(line, dots)
+	if legend != "" {
+		f.AddLegend(legend, line, dots)
+	}
+	return nil
 }
 
 // classSizes are the per-class sizes that order TailProfile: the run's
