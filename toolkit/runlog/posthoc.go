@@ -27,18 +27,23 @@ func PostHoc(l *Log, tau float64) (metrics.Report, error) {
 	return r, err
 }
 
-// postHoc is PostHoc that also returns the adjusted probabilities.
-func postHoc(l *Log, tau float64) (metrics.Report, [][]float64, error) {
+// postHoc is PostHoc that also returns the top-label calibration of the
+// adjusted probabilities (CalibrationBins bins).
+func postHoc(l *Log, tau float64) (metrics.Report, metrics.Calibration, error) {
 	yTrue, scores, err := l.BestValidScores()
 	if err != nil {
-		return metrics.Report{}, nil, err
+		return metrics.Report{}, metrics.Calibration{}, err
 	}
 	adj, err := metrics.PriorAdjusted(scores, l.Run.TrainCounts, tau)
 	if err != nil {
-		return metrics.Report{}, nil, fmt.Errorf("runlog: %s: %w", l.name(), err)
+		return metrics.Report{}, metrics.Calibration{}, fmt.Errorf("runlog: %s: %w", l.name(), err)
 	}
 	r, err := metrics.Compute(yTrue, metrics.ArgMax(adj), len(l.Run.TrainCounts))
-	return r, adj, err
+	if err != nil {
+		return r, metrics.Calibration{}, err
+	}
+	cal, err := metrics.TopLabelCalibration(yTrue, adj, CalibrationBins)
+	return r, cal, err
 }
 
 // BestValidScores returns the validation labels of the best epoch and the
@@ -86,12 +91,7 @@ func PostHocTable(logs []*Log, taus []float64) (*Table, error) {
 		}
 		c := slices.Index(l.Classes(), minority)
 		for _, tau := range taus {
-			r, adj, err := postHoc(l, tau)
-			if err != nil {
-				return nil, err
-			}
-			yTrue, _, _ := l.BestValidScores()
-			cal, err := metrics.TopLabelCalibration(yTrue, adj, CalibrationBins)
+			r, cal, err := postHoc(l, tau)
 			if err != nil {
 				return nil, err
 			}
