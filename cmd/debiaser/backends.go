@@ -42,10 +42,13 @@ func prepareBackend(name string, stderr io.Writer) error {
 func runBackends(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backends", stderr)
 	spec := fs.String("backend", "", "the backend spec to explain (default: $GOMLX_BACKEND, else auto)")
+	exports := fs.Bool("exports", false, "print only the shell lines (export NAME=VALUE) of the environment the spec needs, LD_LIBRARY_PATH included, and start nothing: for a notebook's Jupyter, a profiler, or anything that must not restart")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: debiaser backends [--backend SPEC]\n\n"+
+		fmt.Fprintln(stderr, "usage: debiaser backends [--backend SPEC] [--exports]\n\n"+
 			"Lists the GoMLX backends this program has, what 'auto' picks here and why,\n"+
-			"the environment the toolkit sets for a spec, and the device line run logs get.")
+			"the environment the toolkit sets for a spec, and the device line run logs get.\n"+
+			"With --exports: eval \"$(debiaser backends --backend SPEC --exports)\" sets that\n"+
+			"environment in a shell, so that programs started from it need no restart.")
 		fs.PrintDefaults()
 	}
 	if help, err := parse(fs, args); help || err != nil {
@@ -54,6 +57,13 @@ func runBackends(_ context.Context, args []string, stdout, stderr io.Writer) err
 	// Before anything is set: the plan shows what the toolkit will add.
 	s, resolveErr := device.Resolve(*spec, os.LookupEnv)
 	plan := device.PlanFor(s, os.LookupEnv)
+	if *exports {
+		if resolveErr != nil {
+			return resolveErr
+		}
+		fmt.Fprint(stdout, plan.Exports())
+		return nil
+	}
 	if resolveErr == nil {
 		if err := prepareBackend(*spec, stderr); err != nil {
 			resolveErr = err

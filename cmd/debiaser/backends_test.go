@@ -109,6 +109,32 @@ func TestBackendsCommandPipPlugin(t *testing.T) {
 	}
 }
 
+// --exports prints only the shell lines of the spec's environment and
+// starts nothing (no restart, no plugin), in any build: a shell that evals
+// them starts programs that need no restart (a profiler, Jupyter).
+func TestBackendsExports(t *testing.T) {
+	cleanBackendEnv(t)
+	t.Setenv(device.EnvLibraryPath, "/usr/lib/x")
+	plugin, sp := fakePipPlugin(t)
+	out, _, err := runCLI(t, "backends", "--backend", "xla:"+plugin, "--exports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld := filepath.Join(sp, "nvidia/cu13/lib") + ":" + filepath.Join(sp, "nvidia/cudnn/lib") + ":/usr/lib/x"
+	want := "export GOMLX_NO_AUTO_INSTALL=1\nexport GOPJRT_CUDA_CHECKS=0\nexport LD_LIBRARY_PATH=" + ld + "\n"
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	// The user's settings are kept, and a plain spec needs only the first line.
+	t.Setenv(device.EnvNoAutoInstall, "0")
+	if out, _, err = runCLI(t, "backends", "--backend", "go", "--exports"); err != nil || out != "" {
+		t.Errorf("go with GOMLX_NO_AUTO_INSTALL=0: %q, %v", out, err)
+	}
+	if _, _, err = runCLI(t, "backends", "--backend", "nonsense", "--exports"); err == nil || !strings.Contains(err.Error(), "nonsense") {
+		t.Errorf("a bad spec: err = %v", err)
+	}
+}
+
 // A bad --backend fails before any data is loaded, naming the field.
 func TestTrainBadBackend(t *testing.T) {
 	cleanBackendEnv(t)

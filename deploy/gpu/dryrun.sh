@@ -12,7 +12,8 @@ mkdir -p "$tmp/repo/bin" "$tmp/path" "$tmp/out"
 cp -r deploy "$tmp/repo/"
 cat >"$tmp/repo/bin/debiaser-xla" <<'EOF'
 #!/usr/bin/env bash
-echo "STUB $(basename "$0") $* | XLA_FLAGS=${XLA_FLAGS:-}"
+if [ "$1" = backends ] && [[ " $* " == *" --exports "* ]]; then echo "export DEBIASER_STUB_ENV=set"; exit 0; fi
+echo "STUB $(basename "$0") $* | env=${DEBIASER_STUB_ENV:-} ${GODEBUG:-} | XLA_FLAGS=${XLA_FLAGS:-}"
 case "${XLA_FLAGS:-}" in *xla_gpu_dump_autotune_results_to*)
   echo "Unknown flag in XLA_FLAGS: --xla_gpu_dump_autotune_results_to"; exit 1 ;;
 esac
@@ -48,6 +49,9 @@ for f in profile.log bench-wait.json bench-async.json xla-dump.tgz ncu-ours.csv;
 done
 grep -q "autotuning results for step 3: --xla_gpu_per_fusion_autotune_cache_dir" "$tmp/out/profile.log" ||
   fail "profile.sh did not fall back to the second autotuning flag"
+grep -q "STUB debiaser-xla bench .*--steps 1 | env=set asyncpreemptoff=1 | XLA_FLAGS=--xla_gpu_per_fusion" "$tmp/out/profile.log" ||
+  fail "profile.sh did not run the bench under ncu with the backend's environment set beforehand"
+if grep "STUB debiaser-xla bench .*--steps 40 " "$tmp/out/profile.log" | grep -q "env=set"; then fail "the environment set for ncu leaked into other steps"; fi
 grep -q "STUB debiaser-xla kernels --top 25 --label ours --wall-ms - " "$tmp/out/profile.log" || fail "profile.sh did not run debiaser kernels"
 grep -q "STUB debiaser-xla bench .*--batches 128 --variants default .*XLA_FLAGS=--xla_gpu_enable_command_buffer=$" "$tmp/out/profile.log" ||
   fail "profile.sh did not run the bench with CUDA graphs off"

@@ -18,7 +18,10 @@ run() { # run TIMEOUT CMD...: the timeout is cut to what is left of the budget; 
   local t=$1 left=$((deadline - SECONDS)); shift
   [ "$left" -lt "$t" ] && t=$left
   if [ "$t" -lt 15 ]; then echo "skipped: budget spent" | tee -a "$out/$LOG"; return 1; fi
-  timeout "$t" "$@" 2>&1 | tee -a "$out/$LOG"; local rc=${PIPESTATUS[0]}
+  # -k: SIGKILL 10 s after the SIGTERM. debiaser ends a run gracefully on SIGTERM (it finishes the
+  # step or compile in flight); under ncu that compile took minutes, and the 2026-11-27 call's
+  # ncu step ran on past its timeout to the end of the device call.
+  timeout -k 10 "$t" "$@" 2>&1 | tee -a "$out/$LOG"; local rc=${PIPESTATUS[0]}
   echo "exit $rc" | tee -a "$out/$LOG"; return "$rc"
 }
 need_bin() {

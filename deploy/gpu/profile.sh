@@ -80,10 +80,17 @@ fi
 if want 3; then
   log "3a. Nsight Compute, our step (${ncu:-no ncu found})"
   if [ -n "$ncu" ]; then
+    # The 2026-11-27 call: the process under ncu died at once ("Segmentation fault"), and a compile
+    # under ncu was still running 2 minutes later. Two suspects taken out here: the CLI's restart
+    # with LD_LIBRARY_PATH (its environment is set beforehand, so it does not restart), and the Go
+    # runtime's preemption signals (GODEBUG=asyncpreemptoff=1, as for other injected tools).
+    exports=$("$bin" backends --backend "$backend" --exports) || exports=""
+    log "environment set before ncu: $(echo $exports)"
+    (eval "$exports"; export GODEBUG=asyncpreemptoff=1
     XLA_FLAGS="$autotune_load" run 150 "$ncu" --target-processes all --clock-control none --cache-control none \
       --metrics gpu__time_duration.sum --csv --print-units base --log-file "$out/ncu-ours.csv" \
       "$bin" bench --backend "$backend" --model resnet18 --size 224 --precision bfloat16 --variants default \
-      --batches 128 --warmup 0 --steps 1
+      --batches 128 --warmup 0 --steps 1)
     ls -l "$out/ncu-ours.csv" | tee -a "$out/$LOG"
   fi
   log "3b. torch.profiler, PyTorch's bf16_cl step"
