@@ -20,7 +20,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batches := fs.String("batches", "64,128", "batch sizes, comma-separated")
 	size := fs.Int("size", d.Size, "image size (square)")
 	precision := fs.String("precision", "float32,bfloat16", "precisions to time, comma-separated: float32, bfloat16")
-	variants := fs.String("variants", bench.VariantDefault, "graph variants of the same model to time side by side, comma-separated; each a '+'-joined list of knobs: default (what a run builds), bnop (batch norm through the backend's batch-norm op: the default on XLA and gofast), bnops (batch norm as separate ops: the default on SimpleGo), poolmask (max pool without SelectAndScatter), stepsN (N training steps in one call of the backend, 2 to 16), e.g. bnops,bnop,poolmask,steps4")
+	variants := fs.String("variants", bench.VariantDefault+",steps4", "graph variants of the same model to time side by side, comma-separated; each a '+'-joined list of knobs: default (what a run builds), bnop (batch norm through the backend's batch-norm op: the default on XLA and gofast), bnops (batch norm as separate ops: the default on SimpleGo), poolmask (max pool without SelectAndScatter), stepsN (N training steps in one call of the backend, 2 to 16: what a run with steps_per_call N builds), e.g. bnops,bnop,poolmask,steps4")
 	warmup := fs.Int("warmup", d.Warmup, "untimed steps after the first")
 	steps := fs.Int("steps", d.Steps, "timed steps (each timing)")
 	maxSeconds := fs.Float64("max-seconds", 0, "stop starting new configurations after this long (0: no limit)")
