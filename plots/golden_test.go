@@ -41,6 +41,7 @@ var goldenCases = []goldenCase{
 	}),
 	chart("posthoc", func(t *testing.T) (*Figure, error) { return PostHoc(methodLogs(t)[:4], nil) }),
 	chart("reliability", func(t *testing.T) (*Figure, error) { return Reliability(methodLogs(t)[:4]) }),
+	chart("temperature", func(t *testing.T) (*Figure, error) { return Temperature(methodLogs(t)[:4]) }),
 	chart("overlay_accuracy", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_accuracy") }),
 	chart("overlay_loss", func(t *testing.T) (*Figure, error) { return Overlay(methodLogs(t), "valid_loss") }),
 	chart("cv", func(t *testing.T) (*Figure, error) { return CVResults(cvLogs(t), "valid_accuracy") }),

@@ -174,6 +174,8 @@ func TestBadInput(t *testing.T) {
 		{"post-hoc without scores", func() error { _, err := PostHoc([]*runlog.Log{good, study}, nil); return err }, runlog.ErrNoScores, "valid_scores"},
 		{"post-hoc of no runs", func() error { _, err := PostHoc(nil, nil); return err }, ErrEmptyLog, ""},
 		{"reliability without scores", func() error { _, err := Reliability([]*runlog.Log{good, study}); return err }, ErrNoData, "valid_scores"},
+		{"temperature without scores", func() error { _, err := Temperature([]*runlog.Log{good, study}); return err }, ErrNoData, "valid_scores"},
+		{"temperature of no runs", func() error { _, err := Temperature(nil); return err }, ErrEmptyLog, ""},
 		{"unknown format", func() error { _, err := Render(newFigure("", 1, 1), "gif", 0, 0); return err }, nil, "png, svg, pdf"},
 		{"unequal image pairs", func() error { _, err := TransformGrid("", make([]image.Image, 2), nil, nil); return err }, nil, "2 before, 0 after"},
 		{"no image pairs", func() error { _, err := TransformGrid("", nil, nil, nil); return err }, ErrNoData, ""},
@@ -280,7 +282,7 @@ func TestSaveAllRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"posthoc_valid.png", "reliability_valid.png"} {
+	for _, want := range []string{"posthoc_valid.png", "reliability_valid.png", "temperature_valid.png"} {
 		if !slices.ContainsFunc(scored, func(p string) bool { return filepath.Base(p) == want }) {
 			t.Errorf("runs with scores: wrote %v, no %s", scored, want)
 		}

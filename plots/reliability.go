@@ -75,10 +75,7 @@ func Reliability(logs []*runlog.Log) (*Figure, error) {
 			if err != nil {
 				return nil, fmt.Errorf("run %q: %w", names[r], err)
 			}
-			pts := make(plotter.XYs, len(cal.Bins))
-			for i, b := range cal.Bins {
-				pts[i] = plotter.XY{X: 100 * b.Confidence, Y: 100 * b.Frequency}
-			}
+			pts := reliabilityPoints(cal)
 			legend := ""
 			if col == 0 {
 				legend = fmt.Sprintf("%s (ECE %.3f)", names[r], cal.ECE)

@@ -80,6 +80,7 @@ func SaveAllRuns(logs []*runlog.Log, dir, format string, opt RunsOptions) ([]str
 		{"scatter_valid", func() (*Figure, error) { return Scatter(logs, SplitValid) }},
 		{"tail_profile_valid", func() (*Figure, error) { return TailProfile(logs, SplitValid) }},
 		{"reliability_valid", func() (*Figure, error) { return Reliability(logs) }},
+		{"temperature_valid", func() (*Figure, error) { return Temperature(logs) }},
 		{"posthoc_valid", func() (*Figure, error) {
 			f, err := PostHoc(logs, nil)
 			if errors.Is(err, runlog.ErrNoScores) { // the study's own logs

@@ -38,18 +38,19 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"help":     {"list the commands, or show one command's flags", runHelp},
-		"demo":     {"train the baseline and four methods on the embedded MNIST-LT and compare them", runDemo},
-		"train":    {"train one run from a config file (var_dict JSON)", runTrain},
-		"rerun":    {"re-run the var_dict of an existing run log", runRerun},
-		"summary":  {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
-		"plot":     {"write the charts of one run log, or compare several, to a folder", runPlot},
-		"posthoc":  {"post-hoc logit adjustment of run logs' best epochs: metrics against tau, nothing retrained", runPostHoc},
-		"search":   {"grid search with stratified K-fold cross-validation, shardable", runSearch},
-		"backends": {"list the backends, what auto picks here and why, the environment and the device line", runBackends},
-		"study":    {"train the study's baseline and 12 methods on one backend; table and wall time", runStudy},
-		"bench":    {"time our training step, and PyTorch's beside it with --torch; print the ratio", runBench},
-		"kernels":  {"GPU time per training step by kernel kind from ncu / PyTorch profiles, side by side", runKernels},
+		"help":      {"list the commands, or show one command's flags", runHelp},
+		"demo":      {"train the baseline and four methods on the embedded MNIST-LT and compare them", runDemo},
+		"train":     {"train one run from a config file (var_dict JSON)", runTrain},
+		"rerun":     {"re-run the var_dict of an existing run log", runRerun},
+		"summary":   {"table of many run logs sorted by a metric (text, csv, markdown, html)", runSummary},
+		"plot":      {"write the charts of one run log, or compare several, to a folder", runPlot},
+		"posthoc":   {"post-hoc logit adjustment of run logs' best epochs: metrics against tau, nothing retrained", runPostHoc},
+		"calibrate": {"temperature scaling of run logs' best epochs: T, NLL and ECE before and after (cross-fitted)", runCalibrate},
+		"search":    {"grid search with stratified K-fold cross-validation, shardable", runSearch},
+		"backends":  {"list the backends, what auto picks here and why, the environment and the device line", runBackends},
+		"study":     {"train the study's baseline and 12 methods on one backend; table and wall time", runStudy},
+		"bench":     {"time our training step, and PyTorch's beside it with --torch; print the ratio", runBench},
+		"kernels":   {"GPU time per training step by kernel kind from ncu / PyTorch profiles, side by side", runKernels},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -227,6 +228,31 @@ func TestTrainRerunSummaryPlot(t *testing.T) {
 	}
 	if _, stderr, err := runCLI(t, "posthoc", "--tau", "1,-2", first); err == nil || !strings.Contains(stderr+err.Error(), "-2") {
 		t.Errorf("posthoc --tau -2: err %v, stderr %q", err, stderr)
+	}
+
+	chart = filepath.Join(plotDir, "temperature.png")
+	out, _, err = runCLI(t, "calibrate", "--format", "csv", "--plot", chart, first, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || lines[0] != "note,temperature,valid_nll,valid_nll_scaled,valid_ece,valid_ece_scaled" ||
+		!strings.HasPrefix(lines[1], "first,") || !strings.HasPrefix(lines[2], "second,") {
+		t.Errorf("calibrate csv:\n%s", out)
+	}
+	// valid_ece as trained is the log's own valid_ece.
+	ece, err := a.Series(runlog.MetricECE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := strings.Split(lines[1], ","); len(f) != 6 || f[4] != strconv.FormatFloat(ece[a.Run.BestEpoch], 'g', -1, 64) {
+		t.Errorf("calibrate row %q: valid_ece, want %v", lines[1], ece[a.Run.BestEpoch])
+	}
+	if fi, err := os.Stat(chart); err != nil || fi.Size() < 1000 {
+		t.Errorf("calibrate chart: %v", err)
+	}
+	if _, _, err := runCLI(t, "calibrate"); err == nil || !strings.Contains(err.Error(), "at least one") {
+		t.Errorf("calibrate without logs: err %v", err)
 	}
 }
 

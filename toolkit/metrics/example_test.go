@@ -80,3 +80,24 @@ func ExampleTopLabelCalibration() {
 	// (0.8, 0.9]: 4 predictions, confidence 0.90, right 0.75
 	// ECE 0.233, MCE 0.400
 }
+
+// An over-confident model: 0.9 on its prediction, right 2 times in 3.
+// FitTemperature softens it (T > 1) until the probability of the predicted
+// class says how often it is right; the prediction stays the same.
+func ExampleFitTemperature() {
+	scores := [][]float64{{0.9, 0.1}, {0.9, 0.1}, {0.1, 0.9}, {0.1, 0.9}, {0.9, 0.1}, {0.1, 0.9}}
+	yTrue := []int{0, 0, 1, 1, 1, 0}
+	t, err := metrics.FitTemperature(yTrue, scores)
+	if err != nil {
+		panic(err)
+	}
+	scaled, err := metrics.TemperatureScaled(scores, t)
+	if err != nil {
+		panic(err)
+	}
+	before, _ := metrics.NLL(yTrue, scores)
+	after, _ := metrics.NLL(yTrue, scaled)
+	fmt.Printf("T %.3f: %.3f on the predicted class, NLL %.3f -> %.3f\n", t, scaled[0][0], before, after)
+	// Output:
+	// T 3.170: 0.667 on the predicted class, NLL 0.838 -> 0.637
+}

@@ -447,9 +447,10 @@ func (l *Log) BestEpoch(metric string) (int, error) {
 }
 
 // LowerIsBetter reports whether smaller values of metric are better
-// (losses, times and calibration errors).
+// (losses, negative log-likelihoods, times and calibration errors).
 func LowerIsBetter(metric string) bool {
-	return strings.Contains(metric, "loss") || strings.Contains(metric, "seconds") || metric == MetricECE
+	return strings.Contains(metric, "loss") || strings.Contains(metric, "seconds") || strings.Contains(metric, "nll") ||
+		metric == MetricECE || strings.HasPrefix(metric, MetricECE+"_")
 }
 
 // MetricECE is the expected calibration error of the best epoch's
