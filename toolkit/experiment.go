@@ -265,6 +265,14 @@ func (e *Experiment) DRWEpoch(n int) *Experiment {
 	return e.set(func(c *config.Config) { c.DRWEpoch = n })
 }
 
+// DRSEpoch defers re-sampling to the epochs after the first n (deferred
+// re-sampling, Cao et al. 2019: those visit every training image once,
+// the later ones draw with Sampling("weighted"), which it needs); 0
+// re-samples from the start.
+func (e *Experiment) DRSEpoch(n int) *Experiment {
+	return e.set(func(c *config.Config) { c.DRSEpoch = n })
+}
+
 // BestBy picks the validation metric that chooses the best epoch (for the
 // summary, early stopping and restore-best): "" or "valid_loss" (the
 // default), or e.g. "valid_balanced_accuracy".
@@ -444,6 +452,10 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 	if err != nil {
 		return nil, &config.FieldError{Key: "sampling_strategy", Reason: err.Error()}
 	}
+	if cfg.DRSEpoch > 0 {
+		// Deferred re-sampling: the data as it is first.
+		sampler = sampling.Deferred{Before: sampling.None{}, After: sampler, From: cfg.DRSEpoch}
+	}
 	epochSize, err := sampler.Indices(trainSet.Labels, len(trainSet.Classes), 0, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("experiment: sampling: %w", err)
@@ -509,7 +521,7 @@ func (e *Experiment) Run(ctx gocontext.Context) (*Result, error) {
 		Config: cfg, Train: trainSet, Valid: validSet,
 		Backend: backend, BackendInfo: info, DeviceInfo: DeviceLine(backend),
 		Model: model.Fn, Loss: lossFn, Optimizer: opt, Sampler: sampler,
-		EarlyLoss: earlyLoss, EarlyEpochs: cfg.DRWEpoch,
+		EarlyLoss: earlyLoss, EarlyEpochs: cfg.DRWEpoch, PatienceFrom: cfg.DRSEpoch,
 		Batcher:       &batcher{train: trainBatches, valid: inputs.validBatches(backend, validSet, pipe, cfg.Seed)},
 		EpochHooks:    []train.EpochHook{opt.EndOfEpoch},
 		SkippedFiles:  skippedFiles(res.Skipped),

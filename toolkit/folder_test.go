@@ -260,6 +260,42 @@ func TestDeferredReweighting(t *testing.T) {
 	}
 }
 
+// Deferred re-sampling (drs_epoch): the first epochs draw the data as it
+// is and train exactly as sampling "none" does, the later ones draw what
+// weighted sampling draws in those epochs; each epoch keeps the data's
+// size. The best epoch is one after the switch.
+func TestDeferredResampling(t *testing.T) {
+	mk := func() *Experiment { return tiny(t).Epochs(3) }
+	run := func(e *Experiment) *runlog.Log {
+		t.Helper()
+		res, err := e.Run(gocontext.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Free()
+		return res.Log
+	}
+	none := run(mk())
+	weighted := run(mk().Sampling(config.SamplingWeighted))
+	drs := run(mk().Sampling(config.SamplingWeighted).DRSEpoch(2))
+	counts := drs.Run.TrainCounts
+	sc := drs.Results.SampledClassCounts
+	if len(sc) != 3 || !slices.Equal(sc[0], counts) || !slices.Equal(sc[1], counts) || !slices.Equal(sc[2], weighted.Results.SampledClassCounts[2]) || slices.Equal(sc[2], counts) {
+		t.Errorf("sampled class counts %v (training counts %v, weighted epoch 2 %v)", sc, counts, weighted.Results.SampledClassCounts[2])
+	}
+	tl, nl := drs.Results.TrainLoss, none.Results.TrainLoss
+	if !slices.Equal(tl[:2], nl[:2]) || tl[2] == nl[2] {
+		t.Errorf("train loss: drs_epoch 2 %v, sampling none %v: want the first 2 epochs equal, the third not", tl, nl)
+	}
+	if drs.VarDict.DRSEpoch != 2 || drs.Run.BestFrom != 2 || drs.Run.BestEpoch < 2 {
+		t.Errorf("var_dict drs_epoch %d, best_from %d, best epoch %d: want 2, 2, >= 2", drs.VarDict.DRSEpoch, drs.Run.BestFrom, drs.Run.BestEpoch)
+	}
+	var fe *config.FieldError
+	if _, err := mk().DRSEpoch(1).Run(gocontext.Background()); !errors.As(err, &fe) || fe.Key != "drs_epoch" {
+		t.Errorf("drs_epoch without weighted sampling: err = %v, want a drs_epoch field error", err)
+	}
+}
+
 // LDAM (loss_type LDAM of family CB) trains a cosine head, alone and with
 // deferred re-weighting (LDAM-DRW), and its log records the margin and
 // scale.

@@ -60,12 +60,15 @@ func StudyMethods() []Method {
 // al. 2019 (class weights in the last fifth of the epochs: drw_epoch
 // 4/5 of epochs, at least 1; their schedule, 160 of 200), and their LDAM
 // loss on a cosine head with the same deferred weights (ENS, beta 0.9999,
-// their choice).
+// their choice); and their deferred re-sampling (weighted random sampling
+// in the same last fifth).
 func ExtraMethods() []Method {
 	drw := func(c *config.Config) { c.DRWEpoch = max(1, c.Epochs*4/5) }
+	drs := func(c *config.Config) { c.DRSEpoch = max(1, c.Epochs*4/5) }
 	return []Method{
 		{"logit adjustment", func(e *Experiment) *Experiment { return e.Loss("LA", "CE").Tau(1) }},
 		{"CB cross-entropy DRW", func(e *Experiment) *Experiment { return e.Loss("CB", "CE").set(drw) }},
+		{"deferred re-sampling", func(e *Experiment) *Experiment { return e.Sampling(config.SamplingWeighted).set(drs) }},
 		{"LDAM-DRW", func(e *Experiment) *Experiment {
 			return e.Loss("CB", "LDAM").Weighting("ENS", 0.9999).set(drw)
 		}},

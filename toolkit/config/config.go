@@ -109,8 +109,17 @@ type Config struct {
 	// with every class weight 1, the later ones with the weighting's
 	// weights. The validation loss is the weighted loss in every epoch,
 	// so that epochs compare; patience (early stopping) counts from the
-	// first weighted epoch. 0 (the default) weights from the start.
+	// first weighted epoch, and the best epoch is one of the weighted ones
+	// (the log's run.best_from). 0 (the default) weights from the start.
 	DRWEpoch int `json:"drw_epoch"`
+	// DRSEpoch defers re-sampling (deferred re-sampling, Cao et al. 2019):
+	// the first drs_epoch epochs visit every training image once, the
+	// later ones draw with sampling_strategy "weighted" (the only strategy
+	// it takes: its epochs keep the data's size, so learning-rate
+	// schedules stay in step). Patience counts from the first re-sampled
+	// epoch, and the best epoch is one of the re-sampled ones (the log's
+	// run.best_from). 0 (the default) re-samples from the start.
+	DRSEpoch int `json:"drs_epoch"`
 	// LDAMMargin and LDAMScale set loss_type LDAM of loss_family CB (Cao et
 	// al. 2019): class c's logit margin is ldam_margin*(n_min/n_c)^(1/4)
 	// (the rarest class gets ldam_margin), and the head is a cosine

@@ -148,6 +148,10 @@ func TestValidate(t *testing.T) {
 		{"drw_epoch", func(c *Config) { c.DRWEpoch = 10 }}, // loss_family baseline
 		{"drw_epoch", func(c *Config) { c.LossFamily, c.Weighting, c.DRWEpoch = "CB", "none", 10 }},
 		{"drw_epoch", func(c *Config) { c.LossFamily, c.DRWEpoch = "CB", 50 }}, // epochs 50
+		{"drs_epoch", func(c *Config) { c.SamplingStrategy, c.DRSEpoch = "weighted", -1 }},
+		{"drs_epoch", func(c *Config) { c.DRSEpoch = 10 }}, // sampling_strategy none
+		{"drs_epoch", func(c *Config) { c.SamplingStrategy, c.DRSEpoch = "oversampling", 10 }},
+		{"drs_epoch", func(c *Config) { c.SamplingStrategy, c.DRSEpoch = "weighted", 50 }}, // epochs 50
 		{"optimizer", func(c *Config) { c.Optimizer = "adam" }},
 		{"momentum", func(c *Config) { c.Momentum = 1 }},
 		{"reg_strategy", func(c *Config) { c.RegStrategy = "l1" }},
@@ -174,11 +178,12 @@ func TestValidate(t *testing.T) {
 	for _, ok := range []func(*Config){
 		func(c *Config) { c.LossFamily, c.DRWEpoch = "CB", 49 },
 		func(c *Config) { c.LossFamily, c.Weighting, c.DRWEpoch = "CB", "", 1 }, // ENS
+		func(c *Config) { c.SamplingStrategy, c.DRSEpoch = SamplingWeighted, 49 },
 	} {
 		c := Defaults()
 		ok(&c)
 		if err := c.Validate(); err != nil {
-			t.Errorf("loss_family %s weighting %q drw_epoch %d: %v", c.LossFamily, c.Weighting, c.DRWEpoch, err)
+			t.Errorf("loss_family %s weighting %q drw_epoch %d sampling_strategy %s drs_epoch %d: %v", c.LossFamily, c.Weighting, c.DRWEpoch, c.SamplingStrategy, c.DRSEpoch, err)
 		}
 	}
 	for _, tt := range tests {

@@ -95,6 +95,15 @@ func (c Config) Validate() error {
 	case c.Epochs > 0 && c.DRWEpoch >= c.Epochs:
 		bad("drw_epoch", "%d leaves no epoch of the %d to train with the class weights (want 1 to %d)", c.DRWEpoch, c.Epochs, c.Epochs-1)
 	}
+	switch {
+	case c.DRSEpoch < 0:
+		bad("drs_epoch", "must be >= 0 (0: re-sample from the start), got %d", c.DRSEpoch)
+	case c.DRSEpoch == 0:
+	case c.SamplingStrategy != SamplingWeighted:
+		bad("drs_epoch", "defers re-sampling: it needs sampling_strategy weighted (its epochs keep the data's size), got %q", c.SamplingStrategy)
+	case c.Epochs > 0 && c.DRSEpoch >= c.Epochs:
+		bad("drs_epoch", "%d leaves no epoch of the %d to re-sample (want 1 to %d)", c.DRSEpoch, c.Epochs, c.Epochs-1)
+	}
 	if !slices.Contains([]string{"Adam", "SGD"}, c.Optimizer) {
 		bad("optimizer", "unknown %q (valid: Adam, SGD)", c.Optimizer)
 	}

@@ -56,6 +56,7 @@ func New(note string, cfg config.Config, classes []string, trainCounts, validCou
 			Status:      StatusRunning,
 			Backend:     cfg.Backend,
 			BestBy:      cfg.BestBy,
+			BestFrom:    max(cfg.DRWEpoch, cfg.DRSEpoch),
 		},
 	}, nil
 }
@@ -423,22 +424,34 @@ func (l *Log) extremeClass(fewest bool) (string, error) {
 }
 
 // BestEpoch returns the epoch where metric (a Series name) is best: lowest
-// for losses and times, highest otherwise. NaN epochs are skipped; ties go
-// to the earlier epoch.
+// for losses and times, highest otherwise, among the epochs from
+// run.best_from on (all of them when none of those has a value). NaN
+// epochs are skipped; ties go to the earlier epoch.
 func (l *Log) BestEpoch(metric string) (int, error) {
 	s, err := l.Series(metric)
 	if err != nil {
 		return 0, err
 	}
 	lower := LowerIsBetter(metric)
+	bestFrom := func(from int) int {
+		best := -1
+		for e := from; e < len(s); e++ {
+			v := s[e]
+			if math.IsNaN(v) {
+				continue
+			}
+			if best < 0 || (lower && v < s[best]) || (!lower && v > s[best]) {
+				best = e
+			}
+		}
+		return best
+	}
 	best := -1
-	for e, v := range s {
-		if math.IsNaN(v) {
-			continue
-		}
-		if best < 0 || (lower && v < s[best]) || (!lower && v > s[best]) {
-			best = e
-		}
+	if l.Run != nil && l.Run.BestFrom > 0 {
+		best = bestFrom(l.Run.BestFrom)
+	}
+	if best < 0 {
+		best = bestFrom(0)
 	}
 	if best < 0 {
 		return 0, fmt.Errorf("runlog: metric %q has no finite value", metric)

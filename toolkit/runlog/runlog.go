@@ -166,6 +166,11 @@ type RunInfo struct {
 	// BestBy names the metric (see Log.Series) that picks BestEpoch;
 	// empty means "valid_loss".
 	BestBy string `json:"best_by,omitempty"`
+	// BestFrom is the first epoch that can be the best (BestEpoch, and
+	// every metric's best epoch): a deferred method's switch (drw_epoch,
+	// drs_epoch), whose earlier epochs train something else. A run
+	// stopped before it is judged on the epochs it has. 0: any epoch.
+	BestFrom int `json:"best_from,omitempty"`
 	// RestoredBest says the model's variables were put back to BestEpoch's
 	// after early stopping.
 	RestoredBest bool `json:"restored_best,omitempty"`

@@ -368,3 +368,35 @@ func threeClassReport(t *testing.T) metrics.Report {
 	}
 	return r
 }
+
+// run.best_from leaves the epochs before a deferred method's switch out of
+// every metric's best epoch, unless none after it has a value.
+func TestBestFrom(t *testing.T) {
+	for _, tt := range []struct {
+		from      int
+		validLoss Series
+		want      int
+	}{
+		{0, Series{0.5, 0.9, 0.7}, 0},
+		{1, Series{0.5, 0.9, 0.7}, 2},
+		{2, Series{0.5, 0.6, 0.7}, 2},
+		{1, Series{0.5, math.NaN(), 0.7}, 2},
+		{3, Series{0.5, 0.9, 0.7}, 0}, // stopped before the switch: the epochs it has
+	} {
+		l := smallLog(t)
+		l.Results.ValidLoss = tt.validLoss
+		l.Run.BestFrom = tt.from
+		if got, err := l.Best(); err != nil || got != tt.want {
+			t.Errorf("best_from %d, valid loss %v: best epoch %d, %v; want %d", tt.from, tt.validLoss, got, err, tt.want)
+		}
+	}
+	cfg := config.Defaults()
+	cfg.SamplingStrategy, cfg.DRSEpoch, cfg.LossFamily, cfg.DRWEpoch = config.SamplingWeighted, 30, "CB", 40
+	l, err := New("deferred", cfg, []string{"a", "b"}, []int{3, 1}, []int{1, 1}, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Run.BestFrom != 40 {
+		t.Errorf("drs_epoch 30, drw_epoch 40: best_from %d, want 40", l.Run.BestFrom)
+	}
+}

@@ -282,3 +282,47 @@ func TestWeightedCoversMinority(t *testing.T) {
 		t.Errorf("minority members drawn: %d of 10", len(seen))
 	}
 }
+
+// Deferred draws None's epochs before From and the weighted sampler's from
+// From on, each exactly as the sampler alone draws that epoch.
+func TestDeferred(t *testing.T) {
+	labels := make([]int, 0, 110)
+	for c, n := range []int{80, 20, 10} {
+		for range n {
+			labels = append(labels, c)
+		}
+	}
+	w, err := New("weighted", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Deferred{Before: None{}, After: w, From: 2}
+	for epoch := range 4 {
+		got, err := d.Indices(labels, 3, epoch, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []int
+		if epoch < 2 {
+			want, err = None{}.Indices(labels, 3, epoch, 5)
+		} else {
+			want, err = w.Indices(labels, 3, epoch, 5)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("epoch %d: not the %s sampler's draw", epoch, map[bool]string{true: "first", false: "second"}[epoch < 2])
+		}
+		counts := ClassCounts(labels, got, 3)
+		if len(got) != len(labels) {
+			t.Errorf("epoch %d: %d draws, want %d (the epoch keeps its size)", epoch, len(got), len(labels))
+		}
+		if balanced := counts[2] > 20; balanced != (epoch >= 2) {
+			t.Errorf("epoch %d: class counts %v", epoch, counts)
+		}
+	}
+	if _, err := (Deferred{After: w}).Indices(labels, 3, 0, 1); err == nil {
+		t.Error("Deferred without Before: no error")
+	}
+}

@@ -81,10 +81,14 @@ type Setup struct {
 	// that epochs compare for the best epoch and early stopping.
 	EarlyLoss   losses.LossFn
 	EarlyEpochs int
-	Optimizer   optimizers.Interface
-	Sampler     Sampler // nil: every training sample once per epoch, shuffled
-	Batcher     Batcher
-	EpochHooks  []EpochHook
+	// PatienceFrom is the first epoch that counts towards patience (early
+	// stopping) besides EarlyEpochs': a deferred method's switch
+	// (config.DRSEpoch, whose Sampler changes there).
+	PatienceFrom int
+	Optimizer    optimizers.Interface
+	Sampler      Sampler // nil: every training sample once per epoch, shuffled
+	Batcher      Batcher
+	EpochHooks   []EpochHook
 	// Context holds the model's variables; nil makes a new one. Models that
 	// load pretrained weights pass the context they loaded into.
 	Context *context.Context
@@ -413,7 +417,7 @@ func (r *runner) run(goctx gocontext.Context) error {
 		if err := r.writeLog(); err != nil {
 			return err
 		}
-		if earlyStop(epoch, r.log.Run.BestEpoch, r.Config.Patience, r.EarlyEpochs) {
+		if earlyStop(epoch, r.log.Run.BestEpoch, r.Config.Patience, max(r.EarlyEpochs, r.PatienceFrom)) {
 			stop = runlog.StopEarlyStopping
 			break
 		}
@@ -450,9 +454,9 @@ func (e *logWriteError) Unwrap() error { return e.err }
 
 // earlyStop says whether early stopping ends a run after epoch (0-based):
 // patience epochs have passed without a better one than best. With a
-// loss switch after the first earlyEpochs epochs (deferred re-weighting)
-// patience counts from the switch, so the later loss always trains for
-// patience epochs at least.
+// switch after the first earlyEpochs epochs (deferred re-weighting's
+// loss, deferred re-sampling's sampler) patience counts from the switch,
+// so the later setting always trains for patience epochs at least.
 func earlyStop(epoch, best, patience, earlyEpochs int) bool {
 	if patience <= 0 {
 		return false

@@ -267,6 +267,25 @@ func TestEarlyStopping(t *testing.T) {
 	}
 }
 
+// PatienceFrom (a deferred sampler's switch) holds early stopping off until
+// patience epochs after it, though the validation loss stops improving
+// at once.
+func TestEarlyStoppingPatienceFrom(t *testing.T) {
+	s := testSetup(t, "")
+	s.Config.Epochs, s.Config.Patience = 30, 1
+	s.Config.LearningRate = 2
+	s.Optimizer = optimizers.StochasticGradientDescent().WithLearningRate(2).Done()
+	s.PatienceFrom = 6
+	res, err := Run(gocontext.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := res.Log
+	if l.Run.StopReason != runlog.StopEarlyStopping || l.Run.EpochsDone < 7 || l.Run.EpochsDone-1-max(l.Run.BestEpoch, 5) != 1 {
+		t.Errorf("stopped after %d epochs (%s), best epoch %d: want epoch 6 at the earliest, one after max(best, 5)", l.Run.EpochsDone, l.Run.StopReason, l.Run.BestEpoch)
+	}
+}
+
 func TestCancelKeepsFinishedEpochs(t *testing.T) {
 	dir := t.TempDir()
 	s := testSetup(t, dir)
