@@ -27,6 +27,9 @@ func NLL(yTrue []int, scores [][]float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if len(z) == 0 {
+		return 0, fmt.Errorf("%w: no samples", ErrInput)
+	}
 	var s float64
 	for i, row := range z {
 		s += logSumExp(row, 1) - row[yTrue[i]]

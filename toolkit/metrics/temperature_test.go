@@ -127,6 +127,7 @@ func TestTemperatureErrors(t *testing.T) {
 		{"ragged", func() error { _, err := TemperatureScaled([][]float64{{0.5, 0.5}, {1}}, 1); return err }()},
 		{"zero temperature", func() error { _, err := TemperatureScaled(ok, 0); return err }()},
 		{"no samples", func() error { _, err := FitTemperature(nil, nil); return err }()},
+		{"no samples for NLL", func() error { _, err := NLL([]int{}, [][]float64{}); return err }()},
 	} {
 		if !errors.Is(tt.err, ErrInput) {
 			t.Errorf("%s: err = %v, want ErrInput", tt.name, tt.err)
