@@ -32,6 +32,9 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if logs, err = scoredLogs(logs, stderr); err != nil {
+		return err
+	}
 	t, err := runlog.TemperatureTable(logs)
 	if err != nil {
 		return err

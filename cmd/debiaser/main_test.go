@@ -254,6 +254,25 @@ func TestTrainRerunSummaryPlot(t *testing.T) {
 	if _, _, err := runCLI(t, "calibrate"); err == nil || !strings.Contains(err.Error(), "at least one") {
 		t.Errorf("calibrate without logs: err %v", err)
 	}
+	// A log without class probabilities (the study's own format) is skipped
+	// with a warning; only such logs is an error naming the file.
+	study, err := os.ReadFile(filepath.Join("..", "..", "plots", "testdata", "study_layout.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mixed, "study.json"), study, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"calibrate", "posthoc"} {
+		out, stderr, err := runCLI(t, cmd, "--format", "csv", first, mixed)
+		if err != nil || len(strings.Split(strings.TrimSpace(out), "\n")) < 2 || !strings.Contains(stderr, "warning: skipped:") || !strings.Contains(stderr, "study.json") {
+			t.Errorf("%s of a scored and a study log: err %v, stdout\n%s\nstderr\n%s", cmd, err, out, stderr)
+		}
+		if _, _, err := runCLI(t, cmd, mixed); !errors.Is(err, runlog.ErrNoScores) || !strings.Contains(err.Error(), "study.json") {
+			t.Errorf("%s of a study log only: err %v, want ErrNoScores naming it", cmd, err)
+		}
+	}
 }
 
 // A grid searched by three separate processes (--index 0..2) and then

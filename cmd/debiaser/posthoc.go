@@ -42,6 +42,9 @@ func runPostHoc(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if logs, err = scoredLogs(logs, stderr); err != nil {
+		return err
+	}
 	t, err := runlog.PostHocTable(logs, taus)
 	if err != nil {
 		return err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -78,4 +80,25 @@ func readLogs(paths []string, warn io.Writer) ([]*runlog.Log, error) {
 		return nil, fmt.Errorf("no run logs in %s", strings.Join(paths, ", "))
 	}
 	return logs, nil
+}
+
+// scoredLogs keeps the logs that hold their best epoch's class
+// probabilities (what posthoc and calibrate read) and reports each other
+// one on warn: a folder may hold the study's own logs or runs interrupted
+// before their first epoch. None left is an error naming the first.
+func scoredLogs(logs []*runlog.Log, warn io.Writer) ([]*runlog.Log, error) {
+	var kept []*runlog.Log
+	var first error
+	for _, l := range logs {
+		if _, _, err := l.BestValidScores(); errors.Is(err, runlog.ErrNoScores) {
+			fmt.Fprintf(warn, "warning: skipped: %v\n", err)
+			first = cmp.Or(first, err)
+			continue
+		}
+		kept = append(kept, l)
+	}
+	if len(kept) == 0 {
+		return nil, first
+	}
+	return kept, nil
 }
