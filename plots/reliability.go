@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
@@ -44,19 +45,9 @@ func Reliability(logs []*runlog.Log) (*Figure, error) {
 	titles := []string{"top label: probability of the predicted class", fmt.Sprintf("class %s (fewest %s, %d): its probability", classes[rare], what, sizes[rare])}
 	ylabels := []string{"share of those predictions that are right (%)", "share of those samples of class " + classes[rare] + " (%)"}
 	for col := range 2 {
-		p := f.Panel(0, col)
-		p.Title.Text = titles[col]
-		p.X.Label.Text = "mean predicted probability in the bin (%)"
-		p.Y.Label.Text = ylabels[col]
-		p.Add(plotter.NewGrid())
-		diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 100, Y: 100}})
+		p, err := reliabilityPanel(f, col, titles[col], "mean predicted probability in the bin (%)", ylabels[col])
 		if err != nil {
 			return nil, fmt.Errorf("plots: reliability: %w", err)
-		}
-		diag.LineStyle = refStyle(refColor, true)
-		p.Add(diag)
-		if col == 0 {
-			f.AddLegend("calibrated", diag)
 		}
 		for r, l := range logs {
 			yTrue, scores, err := l.BestValidScores()
@@ -84,8 +75,29 @@ func Reliability(logs []*runlog.Log) (*Figure, error) {
 				return nil, fmt.Errorf("plots: reliability: %w", err)
 			}
 		}
-		p.X.Min, p.X.Max = 0, 100
-		p.Y.Min, p.Y.Max = -3, 103
 	}
 	return f, nil
+}
+
+// reliabilityPanel sets up panel col of f for reliability curves in
+// percent: titles, grid, the diagonal of a calibrated model (in the legend
+// once, from the first panel) and the axis ranges.
+func reliabilityPanel(f *Figure, col int, title, xlabel, ylabel string) (*plot.Plot, error) {
+	p := f.Panel(0, col)
+	p.Title.Text = title
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	p.Add(plotter.NewGrid())
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 100, Y: 100}})
+	if err != nil {
+		return nil, err
+	}
+	diag.LineStyle = refStyle(refColor, true)
+	p.Add(diag)
+	if col == 0 {
+		f.AddLegend("calibrated", diag)
+	}
+	p.X.Min, p.X.Max = 0, 100
+	p.Y.Min, p.Y.Max = -3, 103
+	return p, nil
 }

@@ -38,19 +38,9 @@ func Temperature(logs []*runlog.Log) (*Figure, error) {
 	f.Width, f.Height = 11*vg.Inch, 5*vg.Inch
 	titles := []string{"as trained", "after temperature scaling"}
 	for col := range 2 {
-		p := f.Panel(0, col)
-		p.Title.Text = titles[col]
-		p.X.Label.Text = "probability of the predicted class, bin mean (%)"
-		p.Y.Label.Text = "share of those predictions that are right (%)"
-		p.Add(plotter.NewGrid())
-		diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 100, Y: 100}})
+		p, err := reliabilityPanel(f, col, titles[col], "probability of the predicted class, bin mean (%)", "share of those predictions that are right (%)")
 		if err != nil {
 			return nil, fmt.Errorf("plots: temperature: %w", err)
-		}
-		diag.LineStyle = refStyle(refColor, true)
-		p.Add(diag)
-		if col == 0 {
-			f.AddLegend("calibrated", diag)
 		}
 		for r, fit := range fits {
 			cal := fit.Before
@@ -65,8 +55,6 @@ func Temperature(logs []*runlog.Log) (*Figure, error) {
 				return nil, fmt.Errorf("plots: temperature: %w", err)
 			}
 		}
-		p.X.Min, p.X.Max = 0, 100
-		p.Y.Min, p.Y.Max = -3, 103
 	}
 	return f, nil
 }

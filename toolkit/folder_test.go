@@ -136,14 +136,7 @@ func TestNamesCheckedBeforeData(t *testing.T) {
 // The logit-adjusted loss (loss_family LA) trains through the whole run;
 // with tau 0 it is plain cross-entropy, so its log is the baseline's.
 func TestLogitAdjustedRun(t *testing.T) {
-	run := func(e *Experiment) *runlog.Log {
-		t.Helper()
-		res, err := e.Run(gocontext.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Log
-	}
+	run := func(e *Experiment) *runlog.Log { t.Helper(); return runLog(t, e) }
 	base := run(tiny(t))
 	la0 := run(tiny(t).Loss("LA", "CE").Tau(0))
 	la1 := run(tiny(t).Loss("LA", "CE").Tau(1))
@@ -189,15 +182,7 @@ func fieldErrors(err error) []*config.FieldError {
 // after its first epoch and resumed, a run logs what it logs uninterrupted.
 func TestDeferredReweighting(t *testing.T) {
 	mk := func() *Experiment { return tiny(t).Epochs(3).Loss("CB", "CE").Weighting("ENS", 0.9) }
-	run := func(e *Experiment) *runlog.Log {
-		t.Helper()
-		res, err := e.Run(gocontext.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Free()
-		return res.Log
-	}
+	run := func(e *Experiment) *runlog.Log { t.Helper(); return runLog(t, e) }
 	unweighted := run(mk().Weighting("none", 0))
 	weighted := run(mk())
 	drw := run(mk().DRWEpoch(2))
@@ -266,15 +251,7 @@ func TestDeferredReweighting(t *testing.T) {
 // size. The best epoch is one after the switch.
 func TestDeferredResampling(t *testing.T) {
 	mk := func() *Experiment { return tiny(t).Epochs(3) }
-	run := func(e *Experiment) *runlog.Log {
-		t.Helper()
-		res, err := e.Run(gocontext.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Free()
-		return res.Log
-	}
+	run := func(e *Experiment) *runlog.Log { t.Helper(); return runLog(t, e) }
 	none := run(mk())
 	weighted := run(mk().Sampling(config.SamplingWeighted))
 	drs := run(mk().Sampling(config.SamplingWeighted).DRSEpoch(2))
@@ -364,4 +341,15 @@ func TestBestBy(t *testing.T) {
 			t.Errorf("best_by %q: %v", bad, err)
 		}
 	}
+}
+
+// runLog runs e to the end and returns its log, its device memory freed.
+func runLog(t *testing.T, e *Experiment) *runlog.Log {
+	t.Helper()
+	res, err := e.Run(gocontext.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Free()
+	return res.Log
 }

@@ -28,29 +28,13 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() == 0 {
 		return usageError{"calibrate needs at least one folder or log file"}
 	}
-	logs, err := readLogs(fs.Args(), stderr)
+	logs, err := readScoredLogs(fs.Args(), stderr)
 	if err != nil {
-		return err
-	}
-	if logs, err = scoredLogs(logs, stderr); err != nil {
 		return err
 	}
 	t, err := runlog.TemperatureTable(logs)
 	if err != nil {
 		return err
 	}
-	if err := t.Write(stdout, *format); err != nil {
-		return err
-	}
-	if *plot != "" {
-		fig, err := plots.Temperature(logs)
-		if err != nil {
-			return err
-		}
-		if err := plots.Save(fig, *plot); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "chart: %s\n", *plot)
-	}
-	return nil
+	return writeTableAndChart(t, *format, *plot, func() (*plots.Figure, error) { return plots.Temperature(logs) }, stdout, stderr)
 }

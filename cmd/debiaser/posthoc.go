@@ -38,29 +38,13 @@ func runPostHoc(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		taus = append(taus, v)
 	}
-	logs, err := readLogs(fs.Args(), stderr)
+	logs, err := readScoredLogs(fs.Args(), stderr)
 	if err != nil {
-		return err
-	}
-	if logs, err = scoredLogs(logs, stderr); err != nil {
 		return err
 	}
 	t, err := runlog.PostHocTable(logs, taus)
 	if err != nil {
 		return err
 	}
-	if err := t.Write(stdout, *format); err != nil {
-		return err
-	}
-	if *plot != "" {
-		fig, err := plots.PostHoc(logs, taus)
-		if err != nil {
-			return err
-		}
-		if err := plots.Save(fig, *plot); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "chart: %s\n", *plot)
-	}
-	return nil
+	return writeTableAndChart(t, *format, *plot, func() (*plots.Figure, error) { return plots.PostHoc(logs, taus) }, stdout, stderr)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/debiaser/debiaser/plots"
 	"github.com/debiaser/debiaser/toolkit/runlog"
 )
 
@@ -82,11 +83,16 @@ func readLogs(paths []string, warn io.Writer) ([]*runlog.Log, error) {
 	return logs, nil
 }
 
-// scoredLogs keeps the logs that hold their best epoch's class
-// probabilities (what posthoc and calibrate read) and reports each other
-// one on warn: a folder may hold the study's own logs or runs interrupted
-// before their first epoch. None left is an error naming the first.
-func scoredLogs(logs []*runlog.Log, warn io.Writer) ([]*runlog.Log, error) {
+// readScoredLogs is readLogs keeping the logs that hold their best
+// epoch's class probabilities (what posthoc and calibrate read); each
+// other one is reported on warn: a folder may hold the study's own logs or
+// runs interrupted before their first epoch. None left is an error naming
+// the first.
+func readScoredLogs(paths []string, warn io.Writer) ([]*runlog.Log, error) {
+	logs, err := readLogs(paths, warn)
+	if err != nil {
+		return nil, err
+	}
 	var kept []*runlog.Log
 	var first error
 	for _, l := range logs {
@@ -101,4 +107,25 @@ func scoredLogs(logs []*runlog.Log, warn io.Writer) ([]*runlog.Log, error) {
 		return nil, first
 	}
 	return kept, nil
+}
+
+// writeTableAndChart writes t to stdout in format and, when path is not
+// "", the figure that chart draws to path (.png, .svg or .pdf), naming it
+// on stderr.
+func writeTableAndChart(t *runlog.Table, format, path string, chart func() (*plots.Figure, error), stdout, stderr io.Writer) error {
+	if err := t.Write(stdout, format); err != nil {
+		return err
+	}
+	if path == "" {
+		return nil
+	}
+	fig, err := chart()
+	if err != nil {
+		return err
+	}
+	if err := plots.Save(fig, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "chart: %s\n", path)
+	return nil
 }
