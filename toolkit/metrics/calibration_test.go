@@ -1,10 +1,8 @@
 package metrics
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"testing"
 )
 
@@ -12,10 +10,6 @@ import (
 // calibration_curve and ECE/MCE against numpy over the same bins
 // (testdata/gen_calibration_fixture.py), top label and one-vs-rest.
 func TestCalibrationFixture(t *testing.T) {
-	data, err := os.ReadFile("testdata/calibration_fixture.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	type curve struct {
 		Frequency  []float64 `json:"frequency"`
 		Confidence []float64 `json:"confidence"`
@@ -32,9 +26,7 @@ func TestCalibrationFixture(t *testing.T) {
 			PerClass []curve     `json:"per_class"`
 		} `json:"cases"`
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
+	readFixture(t, "calibration_fixture.json", &f)
 	if len(f.Cases) < 6 {
 		t.Fatalf("%d cases", len(f.Cases))
 	}

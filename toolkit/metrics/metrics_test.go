@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -23,16 +24,10 @@ type fixtureCase struct {
 
 func loadFixture(t *testing.T) []fixtureCase {
 	t.Helper()
-	data, err := os.ReadFile("testdata/sklearn_fixture.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f struct {
 		Cases []fixtureCase `json:"cases"`
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
+	readFixture(t, "sklearn_fixture.json", &f)
 	if len(f.Cases) < 5 {
 		t.Fatalf("fixture has %d cases", len(f.Cases))
 	}
@@ -180,5 +175,18 @@ func TestInvalidInput(t *testing.T) {
 				t.Errorf("error %v, want ErrInput", err)
 			}
 		})
+	}
+}
+
+// readFixture decodes testdata/name (a fixture written by a generator
+// script beside it) into v.
+func readFixture(t *testing.T, name string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 }

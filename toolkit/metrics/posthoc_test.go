@@ -1,10 +1,8 @@
 package metrics
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"slices"
 	"testing"
 )
@@ -14,10 +12,6 @@ import (
 // scikit-learn (testdata/gen_posthoc_fixture.py), on scores rounded as run
 // logs keep them.
 func TestPriorAdjustedFixture(t *testing.T) {
-	data, err := os.ReadFile("testdata/posthoc_fixture.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f struct {
 		Cases []struct {
 			Name             string      `json:"name"`
@@ -32,9 +26,7 @@ func TestPriorAdjustedFixture(t *testing.T) {
 			Recall           []float64   `json:"recall"`
 		} `json:"cases"`
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
+	readFixture(t, "posthoc_fixture.json", &f)
 	if len(f.Cases) < 12 {
 		t.Fatalf("%d cases", len(f.Cases))
 	}

@@ -1,10 +1,8 @@
 package metrics
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"slices"
 	"testing"
 )
@@ -14,10 +12,6 @@ import (
 // (testdata/gen_temperature_fixture.py), on float32 softmax probabilities,
 // exact zeros included.
 func TestTemperatureFixture(t *testing.T) {
-	data, err := os.ReadFile("testdata/temperature_fixture.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	type tcase struct {
 		Name        string      `json:"name"`
 		YTrue       []int       `json:"y_true"`
@@ -31,9 +25,7 @@ func TestTemperatureFixture(t *testing.T) {
 	var f struct {
 		Cases []tcase `json:"cases"`
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
+	readFixture(t, "temperature_fixture.json", &f)
 	if len(f.Cases) < 4 || !slices.ContainsFunc(f.Cases, func(c tcase) bool { return c.HasZero }) {
 		t.Fatalf("the fixture should hold 4 cases, one with zero probabilities")
 	}
