@@ -52,15 +52,7 @@ func PriorAdjusted(scores [][]float64, counts []int, tau float64) ([][]float64, 
 		if math.IsInf(top, -1) {
 			return nil, fmt.Errorf("%w: sample %d: every probability is 0", ErrInput, i)
 		}
-		var sum float64
-		for c := range z {
-			z[c] = math.Exp(z[c] - top)
-			sum += z[c]
-		}
-		for c := range z {
-			z[c] /= sum
-		}
-		out[i] = z
+		out[i] = softmax(z, 1)
 	}
 	return out, nil
 }

@@ -53,22 +53,28 @@ func TemperatureScaled(scores [][]float64, t float64) ([][]float64, error) {
 	}
 	out := make([][]float64, len(z))
 	for i, row := range z {
-		top := math.Inf(-1)
-		for _, v := range row {
-			top = math.Max(top, v)
-		}
-		p := make([]float64, len(row))
-		var sum float64
-		for c, v := range row {
-			p[c] = math.Exp((v - top) / t)
-			sum += p[c]
-		}
-		for c := range p {
-			p[c] /= sum
-		}
-		out[i] = p
+		out[i] = softmax(row, 1/t)
 	}
 	return out, nil
+}
+
+// softmax returns softmax(beta z), computed without overflow; entries of
+// -Inf get 0. The row's largest entry must be finite.
+func softmax(z []float64, beta float64) []float64 {
+	top := math.Inf(-1)
+	for _, v := range z {
+		top = math.Max(top, v)
+	}
+	p := make([]float64, len(z))
+	var sum float64
+	for c, v := range z {
+		p[c] = math.Exp(beta * (v - top))
+		sum += p[c]
+	}
+	for c := range p {
+		p[c] /= sum
+	}
+	return p
 }
 
 // FitTemperature returns the temperature T in [MinTemperature,
